@@ -1,0 +1,57 @@
+# Two commands for a newcomer: `make book` and `make test`. Each sets up what it needs, once:
+# the virtual environment is rebuilt only when requirements.txt or pyproject.toml change.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+STAMP := $(VENV)/.installed
+IPW7 := .venv-ipywidgets7
+IPW7_STAMP := $(IPW7)/.installed
+ASSETS := tests/browser/node_modules/.installed
+PYTEST_PARALLEL := -n 2 --dist loadfile
+
+.PHONY: book test unit nbval widgets7 build-fresh browser clean
+
+book: $(STAMP)
+	$(JB) build . --keep-going
+	@echo "Book built: $(CURDIR)/_build/html/index.html"
+
+test: unit widgets7 build-fresh browser
+	@echo "make test: every check passed"
+
+# Unit, equivalence, widget and set-up tests, and every notebook executed by nbval.
+unit: $(STAMP)
+	$(PY) -m pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env tests book --ignore=tests/browser
+
+# The widget tests again under ipywidgets 7.7.1, the version Google Colab ships.
+widgets7: $(IPW7_STAMP)
+	$(IPW7)/bin/python -m pytest tests/widgets -p no:randomly
+
+# The book built from scratch with warnings as errors. The execution cache is keyed on the notebooks
+# alone and misses edits to companion/, so the test build throws it away first.
+build-fresh: $(STAMP)
+	rm -rf _build/.jupyter_cache _build/html _build/jupyter_execute
+	$(JB) build . -W -n --keep-going
+
+# Every built page in headless Chromium, and the forward-pass widget in a real JupyterLab.
+browser: $(STAMP) $(ASSETS)
+	$(PY) -m pytest tests/browser
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(IPW7_STAMP): requirements-ipywidgets7.txt pyproject.toml
+	test -x $(IPW7)/bin/python || $(PYTHON) -m venv $(IPW7)
+	$(IPW7)/bin/python -m pip install -q -r requirements-ipywidgets7.txt
+	$(IPW7)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(ASSETS): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
+	touch $@
+
+clean:
+	rm -rf _build

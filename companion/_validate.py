@@ -1,0 +1,104 @@
+"""Argument checks shared by both backends, so that bad input fails with the same clear message.
+
+The checks look at shapes and values only; they work on NumPy arrays and torch tensors alike.
+"""
+
+import numpy as np
+
+
+def shape_of(x):
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def check_rank(x, name, ranks):
+    """Raise ValueError unless ``x.ndim`` is one of ``ranks``."""
+    if x.ndim not in ranks:
+        want = " or ".join(f"{r}-D" for r in ranks)
+        raise ValueError(f"{name} must be {want}, got shape {shape_of(x)} ({x.ndim}-D)")
+
+
+def check_finite(x, name):
+    """Raise ValueError if ``x`` holds NaN or infinity, saying how many entries do."""
+    if hasattr(x, "detach"):  # a torch tensor: count on its own device, move one number
+        import torch
+
+        bad = int((~torch.isfinite(x.detach())).sum())
+    else:
+        bad = int((~np.isfinite(np.asarray(x))).sum())
+    if bad:
+        raise ValueError(f"{name} has {bad} non-finite value(s) (NaN or inf); shape {shape_of(x)}")
+
+
+def check_same_shape(a, b, name_a, name_b):
+    if shape_of(a) != shape_of(b):
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {shape_of(a)} and {shape_of(b)}")
+
+
+def check_dense_shapes(x, weight, bias):
+    """Shapes for y = x W^T + b: x (N, in) or (in,), weight (out, in), bias (out,) or None."""
+    check_rank(x, "x", (1, 2))
+    check_rank(weight, "weight", (2,))
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"x has {x.shape[-1]} features (shape {shape_of(x)}) but weight expects {weight.shape[1]} "
+            f"(weight shape {shape_of(weight)} is (out_features, in_features))"
+        )
+    if bias is not None and shape_of(bias) != (weight.shape[0],):
+        raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {shape_of(weight)}, got {shape_of(bias)}")
+
+
+def check_labels(labels, logits):
+    """Integer class labels (N,) in [0, C) for logits (N, C)."""
+    check_rank(logits, "logits", (2,))
+    check_rank(labels, "labels", (1,))
+    if labels.shape[0] != logits.shape[0]:
+        raise ValueError(f"labels has {labels.shape[0]} entries but logits has {logits.shape[0]} rows")
+    values = _to_numpy(labels)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TypeError(f"labels must be integer class indices, got dtype {values.dtype}")
+    n_classes = logits.shape[1]
+    if values.size and (values.min() < 0 or values.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes}), got values from {values.min()} to {values.max()}")
+
+
+def check_probabilities(p, name):
+    values = _to_numpy(p)
+    if values.size and (values.min() < 0 or values.max() > 1):
+        raise ValueError(f"{name} must lie in [0, 1], got values from {values.min()} to {values.max()}")
+
+
+def check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(choices)}")
+
+
+def _to_numpy(x):
+    if hasattr(x, "detach"):  # a torch tensor, possibly on a GPU
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "linear", "softmax")
+
+
+def check_mlp_plan(sizes, activations):
+    """sizes = [n_in, n_1, …, n_out] and one activation name per layer."""
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs an input and an output size, got {list(sizes)}")
+    if len(activations) != len(sizes) - 1:
+        raise ValueError(f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, got {len(activations)}: "
+                         f"{list(activations)}")
+    for name in activations:
+        check_choice(name, "activation", ACTIVATION_NAMES)
+
+
+def sizes_from_params(params):
+    """[n_in, n_1, …] from [(weight (n_1, n_in), bias), …]; [] for no layers. Checks that they chain."""
+    if not len(params):
+        return []
+    for i in range(1, len(params)):
+        given, wanted = shape_of(params[i - 1][0])[0], shape_of(params[i][0])[-1]
+        if given != wanted:
+            raise ValueError(f"layer {i + 1}'s weight {shape_of(params[i][0])} expects {wanted} inputs, "
+                             f"but layer {i} gives {given} outputs")
+    return [shape_of(params[0][0])[-1]] + [shape_of(weight)[0] for weight, _ in params]

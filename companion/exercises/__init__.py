@@ -1,0 +1,10 @@
+"""Exercises that check themselves: ``check("forward.sigmoid", my_sigmoid)`` returns a verdict.
+
+A verdict says "correct", or shows one concrete input on which the answer goes wrong, with the
+expected and the received value. It never raises: a reader's exception becomes part of the message.
+"""
+
+from companion.exercises import forward, intro  # noqa: F401  (importing registers the exercises)
+from companion.exercises.core import EXERCISES, Verdict, check, describe
+
+__all__ = ["EXERCISES", "Verdict", "check", "describe"]

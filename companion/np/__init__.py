@@ -1,0 +1,30 @@
+"""NumPy reference implementations: the math spelled out, forward and backward by hand."""
+
+from companion.np.activations import (
+    Activation,
+    activation_backward,
+    activation_forward,
+    get_activation,
+    get_derivative,
+    linear,
+    linear_derivative,
+    relu,
+    relu_derivative,
+    sigmoid,
+    sigmoid_derivative,
+    softmax,
+    softmax_backward,
+    softmax_jacobian,
+    tanh,
+    tanh_derivative,
+)
+from companion.np.dense import Dense, dense, dense_backward, dense_forward
+from companion.np.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    mse,
+    mse_grad,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
+from companion.np.network import Sequential, build_mlp, from_weights

@@ -1,0 +1,92 @@
+"""A small Sequential network of layers (chapter: Neurons, layers and forward propagation).
+
+``forward`` runs the layers in order, each keeping its cache; ``backward`` runs them in reverse and
+leaves every parameter's gradient in ``gradients()``. Parameter names follow ``torch.nn.Sequential``
+(``"0.weight"``, ``"0.bias"``, ``"2.weight"``…), so ``state_dict()`` loads into the PyTorch twin.
+"""
+
+import numpy as np
+
+from companion._validate import check_mlp_plan, sizes_from_params
+from companion.np.activations import Activation
+from companion.np.dense import Dense
+
+
+class Sequential:
+    """Layers applied one after another: out = layer_k(… layer_1(x))."""
+
+    def __init__(self, *layers):
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def trace(self, x):
+        """Every layer's output in order: [layer_1(x), layer_2(layer_1(x)), …]."""
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward(x)
+            outputs.append(x)
+        return outputs
+
+    def backward(self, dout):
+        """Backpropagate dL/dout through every layer; returns dL/dx."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def state_dict(self):
+        """Parameters by PyTorch's names, e.g. {"0.weight": (out, in) array, "0.bias": (out,) array}."""
+        return {f"{i}.{name}": value for i, layer in enumerate(self.layers)
+                for name, value in layer.parameters().items()}
+
+    def load_state_dict(self, state):
+        """Copy parameters in from a dict with the same names and shapes (arrays or tensors)."""
+        own = self.state_dict()
+        if set(state) != set(own):
+            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
+                             f"unexpected {sorted(set(state) - set(own))}")
+        for key, value in state.items():
+            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            if value.shape != own[key].shape:
+                raise ValueError(f"{key}: expected shape {own[key].shape}, got {value.shape}")
+            index, name = key.split(".")
+            setattr(self.layers[int(index)], name, value.astype(own[key].dtype))
+
+    def gradients(self):
+        """dL/dparameter after :meth:`backward`, under the same names as :meth:`state_dict`."""
+        return {f"{i}.{name}": g for i, layer in enumerate(self.layers)
+                for name, g in getattr(layer, "grads", {}).items()}
+
+    def __repr__(self):
+        inner = ",\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"
+
+
+def build_mlp(sizes, activations, rng=None, dtype=np.float64):
+    """A multilayer perceptron: Dense(sizes[i] -> sizes[i+1]) then activations[i], for every i.
+
+    ``rng`` (a ``numpy.random.Generator``, or None for NumPy's global one) draws PyTorch's default
+    initialisation; the PyTorch ``build_mlp`` given an equally seeded ``rng`` builds the same network.
+    """
+    check_mlp_plan(sizes, activations)
+    layers = []
+    for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), Activation(act)]
+    return Sequential(*layers)
+
+
+def from_weights(params, activations):
+    """A network with exactly these parameters: params = [(weight (out, in), bias (out,)), …]."""
+    sizes = sizes_from_params(params)
+    check_mlp_plan(sizes, activations)
+    layers = []
+    for (weight, bias), act in zip(params, activations):
+        layers += [Dense.from_arrays(weight, bias), Activation(act)]
+    return Sequential(*layers)

@@ -1,0 +1,17 @@
+"""PyTorch versions of the NumPy reference: the same module and public names, backward by autograd.
+
+Modules and tensors go to :func:`companion.device` (CUDA, then MPS, else CPU) unless told otherwise.
+"""
+
+from companion.torch.activations import (
+    Activation,
+    get_activation,
+    linear,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from companion.torch.dense import Dense, dense
+from companion.torch.losses import binary_cross_entropy, mse, softmax_cross_entropy
+from companion.torch.network import Sequential, build_mlp, from_weights

@@ -1,0 +1,4 @@
+"""Figures: network diagrams, activation plots, and animations for readers of the static HTML."""
+
+from companion.viz.activations import plot_activations
+from companion.viz.diagram import draw_network

@@ -1,0 +1,6 @@
+"""ipywidgets panels (the only part of the package that imports ipywidgets).
+
+Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under 8.x.
+"""
+
+from companion.widgets.forward_explorer import ForwardExplorer

@@ -1,0 +1,126 @@
+"""The registry of concepts that exist in both backends, for the equivalence and gradient tests.
+
+Each concept says how to draw inputs, how the NumPy reference computes the output and its
+vector-Jacobian product (the backward pass), and how the PyTorch twin computes the output.
+Only the inputs listed in ``differentiable`` get gradients compared.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from companion import np as cnp
+from companion import torch as ct
+
+
+@dataclass
+class Concept:
+    name: str
+    make_inputs: Callable  # (rng, dims) -> tuple of NumPy arrays
+    np_forward: Callable  # (*inputs) -> array or float
+    np_backward: Callable  # (dout, *inputs) -> tuple of gradients, one per differentiable input
+    torch_forward: Callable  # (*tensors) -> tensor
+    differentiable: tuple  # indices of inputs with gradients
+
+    def __repr__(self):
+        return self.name
+
+
+def _away_from_kinks(x):
+    """Nudge values off ReLU's kink at 0, where finite differences straddle two slopes."""
+    return np.where(np.abs(x) < 1e-3, 0.5, x)
+
+
+def _activation(name):
+    def backward(dout, x):
+        _, cache = cnp.activation_forward(x, name)
+        return (cnp.activation_backward(dout, cache),)
+
+    return Concept(
+        name=f"activation:{name}",
+        make_inputs=lambda rng, d: (_away_from_kinks(rng.normal(scale=2, size=(d[0], d[1]))),),
+        np_forward=cnp.get_activation(name),
+        np_backward=backward,
+        torch_forward=ct.get_activation(name),
+        differentiable=(0,),
+    )
+
+
+def _dense(with_bias, one_sample=False):
+    def make(rng, d):
+        x = rng.normal(size=d[1]) if one_sample else rng.normal(size=(d[0], d[1]))
+        w = rng.normal(size=(d[2], d[1]))
+        return (x, w, rng.normal(size=d[2])) if with_bias else (x, w)
+
+    def backward(dout, *inputs):
+        _, cache = cnp.dense_forward(*inputs)
+        dx, dw, db = cnp.dense_backward(dout, cache)
+        return (dx, dw, db) if with_bias else (dx, dw)
+
+    n = 3 if with_bias else 2
+    return Concept(f"dense:{'bias' if with_bias else 'no-bias'}{':1-D' if one_sample else ''}", make,
+                   cnp.dense, backward, ct.dense, tuple(range(n)))
+
+
+def _loss(name, make, np_loss, np_grad, torch_loss):
+    return Concept(f"loss:{name}", make, np_loss, lambda dout, a, b: (dout * np_grad(a, b),), torch_loss, (0,))
+
+
+def _mlp(activations):
+    def make(rng, d):
+        sizes = [d[1], d[2], d[1] + 1, 3][: len(activations) + 1]
+        net = cnp.build_mlp(sizes, activations, rng=rng)
+        return (rng.normal(size=(d[0], sizes[0])),) + tuple(net.state_dict().values())
+
+    def np_net(inputs):
+        sizes = [inputs[1].shape[1]] + [w.shape[0] for w in inputs[1::2]]
+        params = list(zip(inputs[1::2], inputs[2::2]))
+        return cnp.from_weights(params, activations), sizes
+
+    def forward(*inputs):
+        net, _ = np_net(inputs)
+        return net.forward(inputs[0])
+
+    def backward(dout, *inputs):
+        net, _ = np_net(inputs)
+        net.forward(inputs[0])
+        dx = net.backward(dout)
+        return (dx,) + tuple(net.gradients().values())
+
+    def torch_forward(x, *params):
+        out = x
+        for (w, b), act in zip(zip(params[0::2], params[1::2]), activations):
+            out = ct.get_activation(act)(ct.dense(out, w, b))
+        return out
+
+    return Concept(f"mlp:{'-'.join(activations)}", make, forward, backward, torch_forward,
+                   tuple(range(1 + 2 * len(activations))))
+
+
+def _labels(rng, n, c):
+    return rng.integers(0, c, size=n)
+
+
+CONCEPTS = [
+    *[_activation(name) for name in cnp.activations.NAMES],
+    _dense(True), _dense(False), _dense(True, one_sample=True),
+    _loss("mse", lambda rng, d: (rng.normal(size=(d[0], d[1])), rng.normal(size=(d[0], d[1]))),
+          cnp.mse, cnp.mse_grad, ct.mse),
+    _loss("binary_cross_entropy",
+          lambda rng, d: (rng.uniform(0.05, 0.95, size=(d[0], d[1])), rng.uniform(0, 1, size=(d[0], d[1]))),
+          cnp.binary_cross_entropy, cnp.binary_cross_entropy_grad, ct.binary_cross_entropy),
+    _loss("softmax_cross_entropy",
+          lambda rng, d: (rng.normal(scale=2, size=(d[0], d[1] + 1)), _labels(rng, d[0], d[1] + 1)),
+          cnp.softmax_cross_entropy, cnp.softmax_cross_entropy_grad, ct.softmax_cross_entropy),
+    _mlp(["relu", "sigmoid"]),
+    _mlp(["tanh", "relu", "softmax"]),
+]
+
+
+def to_torch(a, dtype, requires_grad=False):
+    """A CPU tensor (integer arrays keep an integer dtype, as class labels must)."""
+    if np.issubdtype(np.asarray(a).dtype, np.integer):
+        return torch.as_tensor(a)
+    return torch.tensor(a, dtype=dtype, requires_grad=requires_grad)

@@ -1,0 +1,75 @@
+"""Each exercise's checker accepts a right answer and rejects a wrong one with a useful message."""
+
+import math
+
+import numpy as np
+import pytest
+
+from companion.exercises import EXERCISES, check, describe
+
+RIGHT = {
+    "intro.neuron": lambda x, w, b: max(0.0, float(np.dot(w, x) + b)),
+    "intro.parameter_count": 3 * 4 + 4 + 4 * 2 + 2,
+    "intro.updates": lambda n, b, e: e * math.ceil(n / b),
+    "forward.sigmoid": lambda x: np.exp(-np.logaddexp(0, -x)),
+    "forward.dense": lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
+    "forward.softmax": lambda z: np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True)),
+    "forward.worked_w5": 0.4808,
+}
+WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
+    "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
+    "intro.parameter_count": (3 * 4 + 4 * 2, "expected 26"),  # forgot the biases
+    "intro.updates": (lambda n, b, e: (n // b) * e, "batch_size ="),  # dropped the last partial batch
+    "forward.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "received [0.  0.  0.5 1.  nan]"),
+    "forward.dense": (lambda x, w, b: x @ w + b, "your function raised ValueError"),  # wrong layout
+    "forward.softmax": (lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), "nan"),
+    "forward.worked_w5": (0.686, "expected 0.48"),
+}
+
+
+def test_every_exercise_has_both_answers():
+    assert set(RIGHT) == set(EXERCISES) == set(WRONG)
+    assert sum(i.startswith("intro.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("forward.") for i in EXERCISES) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_right_answer_passes(exercise_id):
+    verdict = check(exercise_id, RIGHT[exercise_id])
+    assert verdict.correct, str(verdict)
+    assert "Correct" in str(verdict) and "Correct" in verdict._repr_html_()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the wrong answers overflow, as readers' do
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_wrong_answer_fails_with_a_concrete_message(exercise_id):
+    answer, phrase = WRONG[exercise_id]
+    verdict = check(exercise_id, answer)
+    assert not verdict.correct
+    assert phrase in verdict.message, verdict.message
+    if EXERCISES[exercise_id].cases is not None:
+        assert "on input" in verdict.message
+    assert "Traceback" not in verdict.message
+
+
+def test_answers_that_are_not_functions_or_numbers():
+    assert "did the function forget to `return`" in check("forward.sigmoid", lambda x: None).message
+    assert "expected a function" in check("forward.sigmoid", 0.5).message
+    assert "expected a number" in check("forward.worked_w5", "0.48").message
+    assert "expected shape (3, 2)" in check("forward.dense", lambda x, w, b: (x @ w.T + b).T).message \
+        or "expected shape" in check("forward.dense", lambda x, w, b: (x @ w.T + b).ravel()).message
+
+
+def test_unknown_exercise_lists_the_known_ones():
+    with pytest.raises(KeyError, match="forward.sigmoid"):
+        check("forward.sigmod", None)
+    assert "sigmoid" in describe("forward.sigmoid")
+
+
+def test_answer_cannot_corrupt_the_reference_inputs():
+    def vandal(x):
+        out = 1 / (1 + np.exp(-x))
+        x[:] = 0  # modifies its input; the reference must still see the original
+        return out
+
+    assert check("forward.sigmoid", vandal).correct
