@@ -25,7 +25,7 @@ unit: $(STAMP)
 
 # The widget tests again under ipywidgets 7.7.1, the version Google Colab ships.
 widgets7: $(IPW7_STAMP)
-	$(IPW7)/bin/python -m pytest tests/widgets -p no:randomly
+	$(IPW7)/bin/python -m pytest tests/widgets
 
 # The book built from scratch with warnings as errors. The execution cache is keyed on the notebooks
 # alone and misses edits to companion/, so the test build throws it away first.

@@ -54,7 +54,8 @@ class ForwardExplorer(widgets.VBox):
 
     def _table_html(self):
         rows = "".join(
-            f"<tr><td><b>{name}</b></td><td>= {formula}</td><td class='nnx-{name}' style='text-align:right'>"
+            f"<tr><td><b>{name}</b></td><td style='padding:0 12px 0 6px'>= {formula}</td>"
+            f"<td class='nnx-{name}' style='text-align:right'>"
             f"{self.values[name]:.4f}</td></tr>" for name, formula in _ROWS)
         return (f"<table class='nnx-forward-table'>{rows}</table>"
                 f"<p>Prediction: <b><span class='nnx-prediction'>{self.values['output']:.4f}</span></b></p>")

@@ -1,0 +1,94 @@
+"""Write (or check) the Google Colab set-up cell at the top of every notebook in book/.
+
+The cell is generated from the one repository setting in _config.yml (repository.url and
+repository.branch), so moving the repository or publishing from a release tag is one edit there
+followed by `python tools/colab_cell.py`.
+
+    python tools/colab_cell.py          rewrite the cell in every notebook
+    python tools/colab_cell.py --check  exit 1 and name each notebook whose cell differs
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MARKER = "# Colab set-up"
+TAGS = ["remove-cell"]  # the HTML reader does not need it; a Colab reader runs it first
+
+TEMPLATE = '''{marker} (written by tools/colab_cell.py from _config.yml: edit there, not here).
+# In Google Colab this installs the book's companion package; anywhere else it does nothing.
+import importlib
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401  (present only inside Colab)
+    IN_COLAB = True
+except ImportError:
+    IN_COLAB = False
+
+if IN_COLAB:
+    source = os.environ.get("COMPANION_SOURCE", "git+{url}@{ref}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    importlib.invalidate_caches()'''
+
+
+def repository_source(config_path=ROOT / "_config.yml"):
+    """(url, ref) of the repository the book is published from."""
+    repo = yaml.safe_load(config_path.read_text())["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main")
+
+
+def cell_source():
+    url, ref = repository_source()
+    return TEMPLATE.format(marker=MARKER, url=url if url.endswith(".git") else url + ".git", ref=ref)
+
+
+def notebooks():
+    return sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def first_cell(nb):
+    return nb["cells"][0] if nb["cells"] else None
+
+
+def is_current(nb):
+    cell = first_cell(nb)
+    return (cell is not None and cell["cell_type"] == "code" and "".join(cell["source"]) == cell_source()
+            and cell.get("metadata", {}).get("tags") == TAGS)
+
+
+def write(path):
+    nb = json.loads(path.read_text())
+    cell = first_cell(nb)
+    new = {"cell_type": "code", "execution_count": None, "id": "colab-setup", "metadata": {"tags": TAGS},
+           "outputs": [], "source": cell_source().splitlines(keepends=True)}
+    if cell is not None and "".join(cell["source"]).startswith(MARKER):
+        nb["cells"][0] = new
+    else:
+        nb["cells"].insert(0, new)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="report notebooks whose cell differs; change nothing")
+    args = parser.parse_args(argv)
+    stale = [p for p in notebooks() if not is_current(json.loads(p.read_text()))]
+    if args.check:
+        for p in stale:
+            print(f"{p.relative_to(ROOT)}: Colab set-up cell missing or out of date", file=sys.stderr)
+        return 1 if stale else 0
+    for p in stale:
+        write(p)
+        print(f"updated {p.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
