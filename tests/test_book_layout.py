@@ -66,8 +66,10 @@ def test_colab_cell_installs_the_package_inside_colab(tmp_path):
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
     target = tmp_path / "target"
+    # pip reads PIP_NO_BUILD_ISOLATION=0 as build_isolation=False: build with this environment's
+    # setuptools, so that PIP_TARGET does not leak into an isolated build environment.
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "fake"), COMPANION_SOURCE=str(ROOT),
-               PIP_TARGET=str(target), PIP_NO_DEPS="1", PIP_NO_BUILD_ISOLATION="1",
+               PIP_TARGET=str(target), PIP_NO_DEPS="1", PIP_NO_BUILD_ISOLATION="0",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     result = subprocess.run([sys.executable, "-c", colab_cell.cell_source()], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)

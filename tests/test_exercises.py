@@ -66,6 +66,7 @@ def test_unknown_exercise_lists_the_known_ones():
     assert "sigmoid" in describe("forward.sigmoid")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_answer_cannot_corrupt_the_reference_inputs():
     def vandal(x):
         out = 1 / (1 + np.exp(-x))
