@@ -7,7 +7,7 @@ same arrays load into :class:`companion.torch.Dense`.
 import numpy as np
 
 from companion._init import dense_init
-from companion._validate import check_dense_shapes, check_finite
+from companion._validate import check_dense_shapes, check_finite, check_rank
 
 
 def _validate(x, weight, bias):
@@ -77,8 +77,7 @@ class Dense:
     def from_arrays(cls, weight, bias=None):
         """A layer with exactly these parameters (weight (out, in), bias (out,) or None)."""
         weight = np.asarray(weight)
-        if weight.ndim != 2:
-            raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        check_rank(weight, "weight", (2,))
         out_features, in_features = weight.shape
         return cls(in_features, out_features, bias is not None, weight=weight, bias_value=bias,
                    dtype=np.result_type(weight, np.float32))

@@ -5,7 +5,7 @@ import torch
 
 from companion._init import dense_init
 from companion._runtime import device as default_device
-from companion._validate import check_dense_shapes, check_finite
+from companion._validate import check_dense_shapes, check_finite, check_rank
 
 
 def dense(x, weight, bias=None):
@@ -52,8 +52,7 @@ class Dense(torch.nn.Module):
     def from_arrays(cls, weight, bias=None, device=None):
         """A layer with exactly these parameters (weight (out, in), bias (out,) or None)."""
         weight = as_tensor(weight, device=device)
-        if weight.ndim != 2:
-            raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+        check_rank(weight, "weight", (2,))
         out_features, in_features = weight.shape
         return cls(in_features, out_features, bias is not None, weight=weight, bias_value=bias,
                    device=weight.device)
