@@ -1,0 +1,81 @@
+"""Every metric equals scikit-learn's on random and edge-case inputs."""
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from companion import metrics
+
+pytestmark = pytest.mark.filterwarnings("ignore:A single label was found:UserWarning")
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_classification_metrics_match_sklearn(data):
+    n = data.draw(st.integers(1, 40))
+    k = data.draw(st.integers(2, 4))
+    y_true = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    y_pred = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    assert metrics.accuracy(y_true, y_pred) == pytest.approx(skm.accuracy_score(y_true, y_pred))
+    np.testing.assert_array_equal(metrics.confusion_matrix(y_true, y_pred),
+                                  skm.confusion_matrix(y_true, y_pred, labels=np.unique(np.r_[y_true, y_pred])))
+    for ours, theirs in ((metrics.precision, skm.precision_score), (metrics.recall, skm.recall_score),
+                         (metrics.f1, skm.f1_score)):
+        assert ours(y_true, y_pred, average="macro") == pytest.approx(
+            theirs(y_true, y_pred, average="macro", zero_division=0))
+        yt, yp = (y_true == 1).astype(int), (y_pred == 1).astype(int)
+        assert ours(yt, yp) == pytest.approx(theirs(yt, yp, zero_division=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_roc_and_auc_match_sklearn_including_ties(data):
+    n = data.draw(st.integers(2, 40))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    if len(np.unique(y)) < 2:
+        y[0], y[1] = 0, 1
+    # scores drawn from a few values, so ties are common
+    scores = np.array(data.draw(st.lists(st.sampled_from([0.1, 0.2, 0.5, 0.5, 0.7, 0.9]), min_size=n, max_size=n)))
+    fpr, tpr, thresholds = metrics.roc_curve(y, scores)
+    s_fpr, s_tpr, s_thr = skm.roc_curve(y, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, s_fpr)
+    np.testing.assert_allclose(tpr, s_tpr)
+    np.testing.assert_allclose(thresholds[1:], s_thr[1:])
+    assert metrics.roc_auc(y, scores) == pytest.approx(skm.roc_auc_score(y, scores))
+    assert metrics.auc(fpr, tpr) == pytest.approx(skm.auc(s_fpr, s_tpr))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 1000), n=st.integers(2, 30))
+def test_regression_metrics_match_sklearn(seed, n):
+    rng = np.random.default_rng(seed)
+    y, y_hat = rng.normal(size=n), rng.normal(size=n)
+    assert metrics.mean_squared_error(y, y_hat) == pytest.approx(skm.mean_squared_error(y, y_hat))
+    assert metrics.mean_absolute_error(y, y_hat) == pytest.approx(skm.mean_absolute_error(y, y_hat))
+    assert metrics.r2(y, y_hat) == pytest.approx(skm.r2_score(y, y_hat))
+
+
+def test_edge_cases_agree_with_sklearn():
+    ones = np.ones(5, dtype=int)
+    assert metrics.precision(ones, ones) == skm.precision_score(ones, ones) == 1.0
+    zeros = np.zeros(5, dtype=int)
+    assert metrics.precision(zeros, zeros) == skm.precision_score(zeros, zeros, zero_division=0) == 0.0
+    assert metrics.recall(zeros, zeros) == skm.recall_score(zeros, zeros, zero_division=0)
+    assert metrics.r2(np.ones(4), np.ones(4)) == skm.r2_score(np.ones(4), np.ones(4)) == 1.0
+    assert metrics.r2(np.ones(4), np.zeros(4)) == skm.r2_score(np.ones(4), np.zeros(4)) == 0.0
+    assert metrics.confusion_matrix([2, 2], [2, 2]).tolist() == skm.confusion_matrix([2, 2], [2, 2]).tolist()
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="only one is present"):
+        metrics.roc_curve(np.ones(4), np.arange(4.0))
+    with pytest.raises(ValueError, match=r"y_true and y_pred must have the same shape, got \(3,\) and \(2,\)"):
+        metrics.accuracy([1, 0, 1], [1, 0])
+    with pytest.raises(ValueError, match="no samples"):
+        metrics.accuracy([], [])
+    with pytest.raises(ValueError, match="unknown average 'micro'"):
+        metrics.f1([1], [1], average="micro")
+    with pytest.raises(ValueError, match="x must be monotonic"):
+        metrics.auc([0, 1, 0.5], [0, 1, 1])
