@@ -6,6 +6,10 @@ The checks look at shapes and values only; they work on NumPy arrays and torch t
 import numpy as np
 
 
+class NonFiniteError(ValueError):
+    """An input holds NaN or infinity (training catches this to report divergence)."""
+
+
 def shape_of(x):
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
@@ -26,7 +30,7 @@ def check_finite(x, name):
     else:
         bad = int((~np.isfinite(np.asarray(x))).sum())
     if bad:
-        raise ValueError(f"{name} has {bad} non-finite value(s) (NaN or inf); shape {shape_of(x)}")
+        raise NonFiniteError(f"{name} has {bad} non-finite value(s) (NaN or inf); shape {shape_of(x)}")
 
 
 def check_same_shape(a, b, name_a, name_b):

@@ -1,0 +1,195 @@
+"""Training loops for both backends (chapter: Training and evaluation).
+
+``fit`` runs the loop every chapter uses (forward, loss, backward, update, for every mini-batch of
+every epoch) on a NumPy-reference network or a PyTorch one, and returns a :class:`History`. A loss
+that turns NaN or infinite stops training with a message naming the epoch and suggesting a smaller
+learning rate, rather than a traceback.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from companion import metrics
+from companion._validate import NonFiniteError, check_choice
+from companion.data.splits import batches
+from companion.np import losses as np_losses
+from companion.np.network import Sequential as NumpySequential
+from companion.np.optim import Optimizer as NumpyOptimizer
+
+LOSSES = ("cross_entropy", "binary_cross_entropy", "mse")
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss stopped being a finite number."""
+
+
+@dataclass
+class History:
+    """What happened during training, epoch by epoch and update by update."""
+
+    epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)  # mean of the epoch's mini-batch losses
+    val_loss: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)  # classification losses only
+    val_accuracy: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)  # every update's mini-batch loss
+    step_time: list = field(default_factory=list)  # seconds since the start, at every update
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def updates(self):
+        return len(self.step_loss)
+
+
+def _predictions(output, loss):
+    """Class labels from network outputs: argmax of logits, or probability > 0.5."""
+    if loss == "cross_entropy":
+        return output.argmax(axis=1)
+    return (output.reshape(-1) > 0.5).astype(int)
+
+
+class _NumpyBackend:
+    def __init__(self, net, optimizer, hyper):
+        self.net, self.optimizer = net, NumpyOptimizer(optimizer, **hyper)
+
+    def forward(self, X):
+        return self.net.forward(X)
+
+    def step(self, X, y, loss):
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned about
+                out = self.net.forward(X)
+                value, grad = _np_loss(loss, out, y)
+        except NonFiniteError:  # weights or outputs already blew up
+            return float("nan")
+        self.net.backward(grad)
+        self.net.load_state_dict(self.optimizer.step(self.net.state_dict(), self.net.gradients()))
+        return value
+
+
+def _np_loss(loss, out, y):
+    if loss == "cross_entropy":
+        return np_losses.softmax_cross_entropy(out, y), np_losses.softmax_cross_entropy_grad(out, y)
+    target = np.asarray(y, dtype=float).reshape(out.shape)
+    if loss == "mse":
+        return np_losses.mse(out, target), np_losses.mse_grad(out, target)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a saturated output is caught as divergence
+        return np_losses.binary_cross_entropy(out, target), np_losses.binary_cross_entropy_grad(out, target)
+
+
+class _TorchBackend:
+    def __init__(self, net, optimizer, hyper):
+        import torch
+
+        from companion.torch.optim import Optimizer
+
+        self.torch, self.net = torch, net
+        self.optimizer = Optimizer(optimizer, net.parameters(), **hyper)
+        first = next(net.parameters())
+        self.device, self.dtype = first.device, first.dtype
+
+    def _tensor(self, a, labels=False):
+        return self.torch.as_tensor(a, device=self.device, dtype=self.torch.long if labels else self.dtype)
+
+    def forward(self, X):
+        with self.torch.no_grad():
+            return self.net(self._tensor(X)).cpu().numpy()
+
+    def step(self, X, y, loss):
+        F = self.torch.nn.functional
+        out = self.net(self._tensor(X))
+        if not bool(self.torch.isfinite(out).all()):  # weights already blew up
+            return float("nan")
+        if loss == "cross_entropy":
+            value = F.cross_entropy(out, self._tensor(y, labels=True))
+        else:
+            target = self._tensor(y).reshape(out.shape)
+            value = F.mse_loss(out, target) if loss == "mse" else F.binary_cross_entropy(out, target)
+        self.optimizer.zero_grad()
+        value.backward()
+        self.optimizer.step()
+        return value.item()
+
+
+def _backend(net, optimizer, hyper):
+    if isinstance(net, NumpySequential):
+        return _NumpyBackend(net, optimizer, hyper)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the NumPy path needs no torch
+        torch = None
+    if torch is not None and isinstance(net, torch.nn.Module):
+        return _TorchBackend(net, optimizer, hyper)
+    raise TypeError(f"fit trains a companion.np.Sequential or a torch.nn.Module, got {type(net).__name__}")
+
+
+def predict(net, X):
+    """The network's outputs for X as a NumPy array, for either backend."""
+    return _backend(net, "sgd", {"lr": 1.0}).forward(np.asarray(X))
+
+
+def evaluate(net, X, y, loss):
+    """(loss, accuracy or None) of ``net`` on (X, y)."""
+    out = predict(net, X)
+    value = _np_loss(loss, out, y)[0]
+    accuracy = None if loss == "mse" else metrics.accuracy(np.asarray(y), _predictions(out, loss))
+    return value, accuracy
+
+
+def _diverged(history, epoch, value, hyper):
+    lr = hyper.get("lr")
+    hint = f" The learning rate {lr:g} is probably too large: try {lr / 10:g}." if lr else ""
+    history.diverged = True
+    history.message = (f"Training diverged in epoch {epoch} (update {history.updates}): the loss became "
+                       f"{value}.{hint} Training stopped; the network keeps its last weights.")
+    warnings.warn(history.message, DivergenceWarning, stacklevel=3)
+    return history
+
+
+def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=32, validation=None,
+        callbacks=(), progress=False, seed=0, **hyper):
+    """Train ``net`` (NumPy reference or PyTorch) on (X, y) and return its :class:`History`.
+
+    loss: "cross_entropy" (net outputs logits (N, C), y class indices), "binary_cross_entropy" (net
+    outputs probabilities (N, 1), y in {0, 1}) or "mse". optimizer: "sgd", "rmsprop", "adam" or
+    "adamw", with its hyperparameters as keywords (lr=0.1, momentum=0.9, …). validation: (X_val,
+    y_val) evaluated after every epoch. callbacks: functions called as ``f(history)`` after every epoch
+    (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle.
+    """
+    check_choice(loss, "loss", LOSSES)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    X, y = np.asarray(X), np.asarray(y)
+    backend, rng, history, start = _backend(net, optimizer, hyper), np.random.default_rng(seed), History(), time.perf_counter()
+    from tqdm.auto import tqdm
+
+    for epoch in tqdm(range(1, epochs + 1), disable=not progress, desc="epochs"):
+        batch_losses = []
+        for Xb, yb in batches(X, y, batch_size, rng=rng):
+            value = backend.step(Xb, yb, loss)
+            history.step_loss.append(value)
+            history.step_time.append(time.perf_counter() - start)
+            if not np.isfinite(value):
+                return _diverged(history, epoch, value, hyper)
+            batch_losses.append(value)
+        _record(history, backend, epoch, batch_losses, X, y, validation, loss)
+        for callback in callbacks:
+            callback(history)
+    return history
+
+
+def _record(history, backend, epoch, batch_losses, X, y, validation, loss):
+    history.epoch.append(epoch)
+    history.train_loss.append(float(np.mean(batch_losses)))
+    if loss != "mse":
+        history.train_accuracy.append(metrics.accuracy(y, _predictions(backend.forward(X), loss)))
+    if validation is not None:
+        Xv, yv = (np.asarray(a) for a in validation)
+        out = backend.forward(Xv)
+        history.val_loss.append(_np_loss(loss, out, yv)[0])
+        if loss != "mse":
+            history.val_accuracy.append(metrics.accuracy(yv, _predictions(out, loss)))

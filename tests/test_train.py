@@ -1,0 +1,96 @@
+"""The training loop, in both backends: it learns, it records, it stops cleanly on divergence."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from companion import np as cnp
+from companion import torch as ct
+from companion.data.toy import make_dataset
+from companion.train import DivergenceWarning, evaluate, fit, predict
+
+
+def xor_data():
+    return make_dataset("xor", n=200, noise=0.05, seed=0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_an_mlp_learns_xor(backend):
+    X, y = xor_data()
+    build = cnp.build_mlp if backend == "numpy" else ct.build_mlp
+    kwargs = {} if backend == "numpy" else {"dtype": torch.float64, "device": "cpu"}
+    net = build([2, 8, 2], ["tanh", "linear"], rng=np.random.default_rng(0), **kwargs)
+    history = fit(net, X, y, optimizer="adam", lr=0.05, epochs=60, batch_size=32, validation=(X, y))
+    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
+    assert history.val_accuracy[-1] > 0.9
+    assert len(history.epoch) == 60 and history.updates == 60 * 7
+    assert not history.diverged
+
+
+def test_both_backends_follow_the_same_trajectory():
+    """Same initial weights, same batches, same rule: NumPy's hand-written backward pass and
+    torch's autograd give the same losses update after update."""
+    X, y = xor_data()
+    net_np = cnp.build_mlp([2, 5, 2], ["relu", "linear"], rng=np.random.default_rng(1))
+    net_t = ct.build_mlp([2, 5, 2], ["relu", "linear"], rng=np.random.default_rng(1), dtype=torch.float64,
+                         device="cpu")
+    h_np = fit(net_np, X, y, optimizer="sgd", lr=0.1, momentum=0.9, epochs=5, batch_size=16, seed=3)
+    h_t = fit(net_t, X, y, optimizer="sgd", lr=0.1, momentum=0.9, epochs=5, batch_size=16, seed=3)
+    np.testing.assert_allclose(h_np.step_loss, h_t.step_loss, rtol=1e-9)
+    np.testing.assert_allclose(predict(net_np, X), predict(net_t, X), rtol=1e-9)
+
+
+@pytest.mark.parametrize("loss, sizes, acts", [("binary_cross_entropy", [2, 6, 1], ["tanh", "sigmoid"]),
+                                               ("mse", [2, 6, 1], ["tanh", "linear"])])
+def test_other_losses_train(loss, sizes, acts):
+    X, y = make_dataset("gaussians" if loss != "mse" else "plane", n=120, noise=0.1, seed=0)
+    net = cnp.build_mlp(sizes, acts, rng=np.random.default_rng(0))
+    history = fit(net, X, y, loss=loss, optimizer="adam", lr=0.02, epochs=30, batch_size=20)
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    value, accuracy = evaluate(net, X, y, loss)
+    assert (accuracy is None) == (loss == "mse")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_divergence_stops_with_a_clear_message(backend):
+    X, y = make_dataset("plane", n=100, seed=0)
+    X = X * 100
+    build = cnp.build_mlp if backend == "numpy" else ct.build_mlp
+    kwargs = {} if backend == "numpy" else {"device": "cpu"}
+    net = build([2, 8, 1], ["relu", "linear"], rng=np.random.default_rng(0), **kwargs)
+    with pytest.warns(DivergenceWarning, match=r"diverged in epoch \d+ .* learning rate 10 is probably too large: try 1"):
+        history = fit(net, X, y, loss="mse", optimizer="sgd", lr=10.0, epochs=50)
+    assert history.diverged and len(history.epoch) < 50
+    assert "Training stopped" in history.message
+
+
+def test_callbacks_see_each_epoch():
+    X, y = xor_data()
+    seen = []
+    net = cnp.build_mlp([2, 4, 2], ["relu", "linear"], rng=np.random.default_rng(0))
+    fit(net, X, y, epochs=3, callbacks=[lambda h: seen.append(h.epoch[-1])])
+    assert seen == [1, 2, 3]
+
+
+def test_progress_bar_can_be_switched_on_and_off(capsys):
+    X, y = xor_data()
+    net = cnp.build_mlp([2, 4, 2], ["relu", "linear"], rng=np.random.default_rng(0))
+    fit(net, X, y, epochs=2, progress=False)
+    assert "epochs" not in capsys.readouterr().err
+    fit(net, X, y, epochs=2, progress=True)
+    assert "epochs" in capsys.readouterr().err
+
+
+def test_bad_arguments():
+    X, y = xor_data()
+    net = cnp.build_mlp([2, 4, 2], ["relu", "linear"])
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        fit(net, X, y, loss="hinge")
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        fit(net, X, y, epochs=0)
+    with pytest.raises(TypeError, match="fit trains a companion.np.Sequential or a torch.nn.Module"):
+        fit(object(), X, y)
+    with pytest.raises(ValueError, match="learning rate must be positive"):
+        fit(net, X, y, lr=0)
