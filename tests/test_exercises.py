@@ -15,6 +15,9 @@ RIGHT = {
     "forward.dense": lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
     "forward.softmax": lambda z: np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True)),
     "forward.worked_w5": 0.4808,
+    "losses.mse_grad": lambda p, t: 2 * (p - t) / p.size,
+    "losses.binary_cross_entropy": lambda p, t: float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
+    "losses.momentum_step": lambda w, g, v, lr, m: (w - lr * (m * v + g), m * v + g),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -24,6 +27,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "forward.dense": (lambda x, w, b: x @ w + b, "your function raised ValueError"),  # wrong layout
     "forward.softmax": (lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), "nan"),
     "forward.worked_w5": (0.686, "expected 0.48"),
+    "losses.mse_grad": (lambda p, t: 2 * (p - t), "expected"),  # forgot to divide by n
+    "losses.binary_cross_entropy": (lambda p, t: float(np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
+                                    "expected"),  # summed instead of averaged
+    "losses.momentum_step": (lambda w, g, v, lr, m: (w - lr * g, m * v + g), "velocity ="),  # ignores velocity
 }
 
 

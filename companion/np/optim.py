@@ -109,3 +109,21 @@ class Optimizer:
         for name, value in params.items():
             new[name], self.state[name] = RULES[self.rule](value, grads[name], self.state.get(name), **self.hyper)
         return new
+
+
+def trajectory(rule, grad_fn, start, steps, **hyper):
+    """The points visited by ``rule`` minimising a function whose gradient is ``grad_fn``.
+
+    start: (d,) starting point. Returns an array (steps + 1, d). Stops early, keeping the points
+    so far, if a point stops being finite (the learning rate made it diverge).
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown optimizer {rule!r}; choose one of {sorted(RULES)}")
+    point, state, points = np.asarray(start, dtype=float), None, [np.asarray(start, dtype=float)]
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence ends the path; no warning needed
+        for _ in range(steps):
+            point, state = RULES[rule](point, grad_fn(point), state, **hyper)
+            if not np.all(np.isfinite(point)):
+                break
+            points.append(point)
+    return np.array(points)
