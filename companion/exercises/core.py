@@ -107,6 +107,8 @@ def _mismatch(received, expected, exercise):
     """None when ``received`` equals ``expected`` to tolerance, else a sentence saying how it differs."""
     if received is None:
         return "your answer is None: did the function forget to `return` its result?"
+    if isinstance(expected, tuple):
+        return _tuple_mismatch(received, expected, exercise)
     if isinstance(received, (str, bytes)):
         return f"expected a number, got the text {received!r}: write it without quotes"
     try:
@@ -119,6 +121,21 @@ def _mismatch(received, expected, exercise):
     if not np.allclose(got, want, rtol=exercise.rtol, atol=exercise.atol, equal_nan=False):
         return f"expected {_show(expected)}\nreceived {_show(received)}"
     return None
+
+
+def _tuple_mismatch(received, expected, exercise):
+    """Compare a tuple answer such as (dx, dweight, dbias) part by part."""
+    if not isinstance(received, (tuple, list)) or len(received) != len(expected):
+        return f"expected a tuple of {len(expected)} results, got {type(received).__name__} {_show_any(received)}"
+    for i, (got, want) in enumerate(zip(received, expected)):
+        problem = _mismatch(got, want, exercise)
+        if problem:
+            return f"in part {i + 1} of {len(expected)} of your result: {problem}"
+    return None
+
+
+def _show_any(value):
+    return _show(value) if isinstance(value, np.ndarray) else repr(value)
 
 
 def _copy(args):

@@ -40,3 +40,30 @@ def worked_example_sweep(name="w5", values=None):
     anim = FuncAnimation(fig, frame, frames=len(values), interval=300)
     plt.close(fig)  # the animation, not a stray still, is what the cell shows
     return anim
+
+
+def training_animation(sizes, weight_snapshots, losses, node_labels=None, every=1):
+    """Animate a network's weights changing during training, beside its loss curve.
+
+    weight_snapshots: one list of (out, in) weight arrays per recorded step; losses: the loss at each.
+    Returns a FuncAnimation for ``HTML(anim.to_jshtml())``.
+    """
+    if len(weight_snapshots) != len(losses):
+        raise ValueError(f"{len(weight_snapshots)} weight snapshots but {len(losses)} losses")
+    fig, (ax_net, ax_loss) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1.3, 1]})
+    frames = list(range(0, len(losses), every))
+
+    def frame(i):
+        ax_net.clear()
+        draw_network(sizes, weight_snapshots[i], ax=ax_net, weight_labels="all", node_labels=node_labels,
+                     title=f"step {i}: loss {losses[i]:.4f}")
+        ax_loss.clear()
+        ax_loss.plot(losses, color="#7f8c8d")
+        ax_loss.plot([i], [losses[i]], "o", color="black")
+        ax_loss.set_xlabel("update")
+        ax_loss.set_ylabel("loss")
+        ax_loss.grid(alpha=0.3)
+
+    anim = FuncAnimation(fig, frame, frames=frames, interval=200)
+    plt.close(fig)
+    return anim
