@@ -37,6 +37,7 @@ class History:
     val_accuracy: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)  # every update's mini-batch loss
     step_time: list = field(default_factory=list)  # seconds since the start, at every update
+    epoch_time: list = field(default_factory=list)  # seconds since the start, at every epoch's end
     diverged: bool = False
     message: str = ""
 
@@ -176,6 +177,7 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
             if not np.isfinite(value):
                 return _diverged(history, epoch, value, hyper)
             batch_losses.append(value)
+        history.epoch_time.append(time.perf_counter() - start)
         _record(history, backend, epoch, batch_losses, X, y, validation, loss)
         for callback in callbacks:
             callback(history)

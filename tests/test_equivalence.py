@@ -54,3 +54,17 @@ def test_concept_outputs_are_not_trivial(concept):
     assert np.isfinite(out).all() and np.abs(out).max() > 1e-3
     dout = np.random.default_rng(1).normal(size=out.shape)
     assert any(np.abs(g).max() > 1e-6 for g in concept.np_backward(dout, *inputs))
+
+
+def test_binary_cross_entropy_gradient_at_saturated_probabilities_matches_torch():
+    """A sigmoid output that rounded to exactly 0 or 1 gets torch's finite gradient, not inf or NaN."""
+    from companion import np as cnp
+
+    p = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.3], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0], dtype=torch.float64)
+    torch.nn.functional.binary_cross_entropy(p, t).backward()
+    ours = cnp.binary_cross_entropy_grad(p.detach().numpy(), t.numpy())
+    assert np.isfinite(ours).all()
+    np.testing.assert_allclose(ours, p.grad.numpy(), rtol=1e-7)
+    assert cnp.binary_cross_entropy(p.detach().numpy(), t.numpy()) == pytest.approx(
+        torch.nn.functional.binary_cross_entropy(p, t).item())

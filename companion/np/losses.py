@@ -11,6 +11,7 @@ from companion.np.activations import softmax
 
 # PyTorch clamps log(p) at -100 in binary_cross_entropy, so p = 0 gives a large finite loss, not inf.
 _LOG_FLOOR = -100.0
+_BCE_EPSILON = 1e-12
 
 
 def _pair(a, b, name_a, name_b):
@@ -43,10 +44,14 @@ def binary_cross_entropy(prob, target):
 
 
 def binary_cross_entropy_grad(prob, target):
-    """dL/dp = (p - t) / (p (1 - p)) / n; infinite at p = 0 or 1 unless t matches."""
+    """dL/dp = (p - t) / (p (1 - p)) / n.
+
+    As in PyTorch, p (1 - p) is floored at 1e-12: a sigmoid output that has saturated to exactly 0 or 1
+    then gets a large finite gradient (or 0 when it is right) instead of inf or 0/0.
+    """
     prob, target = _pair(prob, target, "prob", "target")
     check_probabilities(prob, "prob")
-    return (prob - target) / (prob * (1 - prob)) / prob.size
+    return (prob - target) / np.maximum(prob * (1 - prob), _BCE_EPSILON) / prob.size
 
 
 def softmax_cross_entropy(logits, labels):
