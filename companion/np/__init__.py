@@ -28,3 +28,4 @@ from companion.np.losses import (
     softmax_cross_entropy_grad,
 )
 from companion.np.network import Sequential, build_mlp, from_weights
+from companion.np.regularization import Dropout, dropout_backward, dropout_forward

@@ -10,6 +10,7 @@ import numpy as np
 from companion._validate import check_mlp_plan, sizes_from_params
 from companion.np.activations import Activation
 from companion.np.dense import Dense
+from companion.np.regularization import Dropout
 
 
 class Sequential:
@@ -41,6 +42,16 @@ class Sequential:
             dout = layer.backward(dout)
         return dout
 
+    def train(self, mode=True):
+        """Switch layers that behave differently in training (dropout) on or off; returns self."""
+        for layer in self.layers:
+            if hasattr(layer, "training"):
+                layer.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
     def state_dict(self):
         """Parameters by PyTorch's names, e.g. {"0.weight": (out, in) array, "0.bias": (out,) array}."""
         return {f"{i}.{name}": value for i, layer in enumerate(self.layers)
@@ -69,16 +80,19 @@ class Sequential:
         return f"Sequential(\n{inner}\n)"
 
 
-def build_mlp(sizes, activations, rng=None, dtype=np.float64):
+def build_mlp(sizes, activations, rng=None, dtype=np.float64, dropout=0.0):
     """A multilayer perceptron: Dense(sizes[i] -> sizes[i+1]) then activations[i], for every i.
 
     ``rng`` (a ``numpy.random.Generator``, or None for NumPy's global one) draws PyTorch's default
     initialisation; the PyTorch ``build_mlp`` given an equally seeded ``rng`` builds the same network.
+    ``dropout`` > 0 adds a Dropout layer after every hidden layer's activation.
     """
     check_mlp_plan(sizes, activations)
     layers = []
-    for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations):
+    for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), Activation(act)]
+        if dropout and i < len(activations) - 1:
+            layers.append(Dropout(dropout))
     return Sequential(*layers)
 
 

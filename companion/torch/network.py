@@ -6,6 +6,7 @@ import torch
 from companion._validate import check_mlp_plan, sizes_from_params
 from companion.torch.activations import Activation
 from companion.torch.dense import Dense, as_tensor
+from companion.torch.regularization import Dropout
 
 
 class Sequential(torch.nn.Sequential):
@@ -31,12 +32,17 @@ class Sequential(torch.nn.Sequential):
         return super().load_state_dict(converted, strict=strict, assign=assign)
 
 
-def build_mlp(sizes, activations, rng=None, dtype=None, device=None):
-    """Dense(sizes[i] -> sizes[i+1]) then activations[i] for every i; same draws as the NumPy twin."""
+def build_mlp(sizes, activations, rng=None, dtype=None, device=None, dropout=0.0):
+    """Dense(sizes[i] -> sizes[i+1]) then activations[i] for every i; same draws as the NumPy twin.
+
+    ``dropout`` > 0 adds a Dropout layer after every hidden layer's activation, as the twin does.
+    """
     check_mlp_plan(sizes, activations)
     layers = []
-    for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations):
+    for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype, device=device), Activation(act)]
+        if dropout and i < len(activations) - 1:
+            layers.append(Dropout(dropout))
     return Sequential(*layers)
 
 
