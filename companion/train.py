@@ -18,6 +18,7 @@ from companion.data.splits import batches
 from companion.np import losses as np_losses
 from companion.np.network import Sequential as NumpySequential
 from companion.np.optim import Optimizer as NumpyOptimizer
+from companion.np.regularization import penalty_grad
 
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse")
 
@@ -54,13 +55,14 @@ def _predictions(output, loss):
 
 
 class _NumpyBackend:
-    def __init__(self, net, optimizer, hyper):
-        self.net, self.optimizer = net, NumpyOptimizer(optimizer, **hyper)
+    def __init__(self, net, optimizer, hyper, regularization):
+        self.net, self.optimizer, self.regularization = net, NumpyOptimizer(optimizer, **hyper), regularization
 
     def forward(self, X):
-        return self.net.forward(X)
+        return self.net.eval().forward(X)
 
     def step(self, X, y, loss):
+        self.net.train()
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned about
                 out = self.net.forward(X)
@@ -68,7 +70,12 @@ class _NumpyBackend:
         except NonFiniteError:  # weights or outputs already blew up
             return float("nan")
         self.net.backward(grad)
-        self.net.load_state_dict(self.optimizer.step(self.net.state_dict(), self.net.gradients()))
+        grads, params = self.net.gradients(), self.net.state_dict()
+        if self.regularization:
+            kind, rate = self.regularization
+            grads = {k: g + penalty_grad(params[k], kind, rate) if k.endswith("weight") else g
+                     for k, g in grads.items()}
+        self.net.load_state_dict(self.optimizer.step(params, grads))
         return value
 
 
@@ -83,12 +90,12 @@ def _np_loss(loss, out, y):
 
 
 class _TorchBackend:
-    def __init__(self, net, optimizer, hyper):
+    def __init__(self, net, optimizer, hyper, regularization):
         import torch
 
         from companion.torch.optim import Optimizer
 
-        self.torch, self.net = torch, net
+        self.torch, self.net, self.regularization = torch, net, regularization
         self.optimizer = Optimizer(optimizer, net.parameters(), **hyper)
         first = next(net.parameters())
         self.device, self.dtype = first.device, first.dtype
@@ -97,11 +104,15 @@ class _TorchBackend:
         return self.torch.as_tensor(a, device=self.device, dtype=self.torch.long if labels else self.dtype)
 
     def forward(self, X):
+        self.net.eval()
         with self.torch.no_grad():
             return self.net(self._tensor(X)).cpu().numpy()
 
     def step(self, X, y, loss):
+        from companion.torch.regularization import penalty
+
         F = self.torch.nn.functional
+        self.net.train()
         out = self.net(self._tensor(X))
         if not bool(self.torch.isfinite(out).all()):  # weights already blew up
             return float("nan")
@@ -110,21 +121,25 @@ class _TorchBackend:
         else:
             target = self._tensor(y).reshape(out.shape)
             value = F.mse_loss(out, target) if loss == "mse" else F.binary_cross_entropy(out, target)
+        objective = value
+        if self.regularization:
+            weights = [p for name, p in self.net.named_parameters() if name.endswith("weight")]
+            objective = value + penalty(weights, *self.regularization)
         self.optimizer.zero_grad()
-        value.backward()
+        objective.backward()
         self.optimizer.step()
         return value.item()
 
 
-def _backend(net, optimizer, hyper):
+def _backend(net, optimizer, hyper, regularization=None):
     if isinstance(net, NumpySequential):
-        return _NumpyBackend(net, optimizer, hyper)
+        return _NumpyBackend(net, optimizer, hyper, regularization)
     try:
         import torch
     except ImportError:  # pragma: no cover - the NumPy path needs no torch
         torch = None
     if torch is not None and isinstance(net, torch.nn.Module):
-        return _TorchBackend(net, optimizer, hyper)
+        return _TorchBackend(net, optimizer, hyper, regularization)
     raise TypeError(f"fit trains a companion.np.Sequential or a torch.nn.Module, got {type(net).__name__}")
 
 
@@ -147,41 +162,67 @@ def _diverged(history, epoch, value, hyper):
     history.diverged = True
     history.message = (f"Training diverged in epoch {epoch} (update {history.updates}): the loss became "
                        f"{value}.{hint} Training stopped; the network keeps its last weights.")
-    warnings.warn(history.message, DivergenceWarning, stacklevel=3)
+    warnings.warn(history.message, DivergenceWarning, stacklevel=4)
     return history
 
 
+class Trainer:
+    """Runs training one epoch at a time (the Playground steps it), keeping a :class:`History`.
+
+    Arguments as for :func:`fit`; ``regularization`` is None or ("l1" | "l2", rate), applied to the
+    weights (not the biases).
+    """
+
+    def __init__(self, net, loss="cross_entropy", optimizer="sgd", batch_size=32, seed=0, regularization=None,
+                 **hyper):
+        check_choice(loss, "loss", LOSSES)
+        if regularization is not None:
+            check_choice(regularization[0], "regularization", ("l1", "l2"))
+        self.net, self.loss, self.batch_size, self.hyper = net, loss, batch_size, hyper
+        self.backend = _backend(net, optimizer, hyper, regularization)
+        self.rng, self.history, self.start = np.random.default_rng(seed), History(), time.perf_counter()
+
+    def run_epoch(self, X, y, validation=None):
+        """One pass over (X, y); records it and returns True, or stops on divergence and returns False."""
+        if self.history.diverged:
+            return False
+        epoch, batch_losses = len(self.history.epoch) + 1, []
+        for Xb, yb in batches(X, y, self.batch_size, rng=self.rng):
+            value = self.backend.step(Xb, yb, self.loss)
+            self.history.step_loss.append(value)
+            self.history.step_time.append(time.perf_counter() - self.start)
+            if not np.isfinite(value):
+                _diverged(self.history, epoch, value, self.hyper)
+                return False
+            batch_losses.append(value)
+        self.history.epoch_time.append(time.perf_counter() - self.start)
+        _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss)
+        return True
+
+
 def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=32, validation=None,
-        callbacks=(), progress=False, seed=0, **hyper):
+        callbacks=(), progress=False, seed=0, regularization=None, **hyper):
     """Train ``net`` (NumPy reference or PyTorch) on (X, y) and return its :class:`History`.
 
     loss: "cross_entropy" (net outputs logits (N, C), y class indices), "binary_cross_entropy" (net
     outputs probabilities (N, 1), y in {0, 1}) or "mse". optimizer: "sgd", "rmsprop", "adam" or
     "adamw", with its hyperparameters as keywords (lr=0.1, momentum=0.9, …). validation: (X_val,
     y_val) evaluated after every epoch. callbacks: functions called as ``f(history)`` after every epoch
-    (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle.
+    (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle. regularization:
+    None or ("l1" | "l2", rate) on the weights.
     """
-    check_choice(loss, "loss", LOSSES)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    trainer = Trainer(net, loss, optimizer, batch_size, seed, regularization, **hyper)
     X, y = np.asarray(X), np.asarray(y)
-    backend, rng, history, start = _backend(net, optimizer, hyper), np.random.default_rng(seed), History(), time.perf_counter()
     from tqdm.auto import tqdm
 
-    for epoch in tqdm(range(1, epochs + 1), disable=not progress, desc="epochs"):
-        batch_losses = []
-        for Xb, yb in batches(X, y, batch_size, rng=rng):
-            value = backend.step(Xb, yb, loss)
-            history.step_loss.append(value)
-            history.step_time.append(time.perf_counter() - start)
-            if not np.isfinite(value):
-                return _diverged(history, epoch, value, hyper)
-            batch_losses.append(value)
-        history.epoch_time.append(time.perf_counter() - start)
-        _record(history, backend, epoch, batch_losses, X, y, validation, loss)
+    for _ in tqdm(range(epochs), disable=not progress, desc="epochs"):
+        if not trainer.run_epoch(X, y, validation):
+            break
         for callback in callbacks:
-            callback(history)
-    return history
+            callback(trainer.history)
+    return trainer.history
 
 
 def _record(history, backend, epoch, batch_losses, X, y, validation, loss):

@@ -94,3 +94,37 @@ def test_bad_arguments():
         fit(object(), X, y)
     with pytest.raises(ValueError, match="learning rate must be positive"):
         fit(net, X, y, lr=0)
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_regularization_shrinks_weights_in_both_backends_alike(kind):
+    X, y = xor_data()
+    norms = {}
+    for backend in ("numpy", "torch"):
+        build = cnp.build_mlp if backend == "numpy" else ct.build_mlp
+        kwargs = {} if backend == "numpy" else {"dtype": torch.float64, "device": "cpu"}
+        for rate in (0.0, 0.05):
+            net = build([2, 8, 2], ["tanh", "linear"], rng=np.random.default_rng(0), **kwargs)
+            h = fit(net, X, y, optimizer="sgd", lr=0.1, epochs=10, seed=1,
+                    regularization=(kind, rate) if rate else None)
+            state = {k: np.asarray(v.detach() if hasattr(v, "detach") else v) for k, v in net.state_dict().items()}
+            norms[backend, rate] = (np.abs(state["0.weight"]).sum(), h.step_loss)
+    assert norms["numpy", 0.05][0] < norms["numpy", 0.0][0]
+    np.testing.assert_allclose(norms["numpy", 0.05][1], norms["torch", 0.05][1], rtol=1e-8)
+
+
+def test_dropout_trains_and_evaluation_is_deterministic():
+    X, y = xor_data()
+    net = cnp.build_mlp([2, 16, 2], ["relu", "linear"], rng=np.random.default_rng(0), dropout=0.3)
+    h = fit(net, X, y, optimizer="adam", lr=0.02, epochs=40, validation=(X, y))
+    assert h.val_accuracy[-1] > 0.85
+    np.testing.assert_array_equal(predict(net, X), predict(net, X))
+
+
+def test_trainer_steps_one_epoch_at_a_time():
+    from companion.train import Trainer
+
+    X, y = xor_data()
+    trainer = Trainer(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), optimizer="adam", lr=0.01)
+    assert trainer.run_epoch(X, y) and trainer.run_epoch(X, y, validation=(X, y))
+    assert trainer.history.epoch == [1, 2] and len(trainer.history.val_loss) == 1
