@@ -156,13 +156,14 @@ def evaluate(net, X, y, loss):
     return value, accuracy
 
 
-def _diverged(history, epoch, value, hyper):
+def _diverged(history, epoch, value, hyper, warn=True):
     lr = hyper.get("lr")
     hint = f" The learning rate {lr:g} is probably too large: try {lr / 10:g}." if lr else ""
     history.diverged = True
     history.message = (f"Training diverged in epoch {epoch} (update {history.updates}): the loss became "
                        f"{value}.{hint} Training stopped; the network keeps its last weights.")
-    warnings.warn(history.message, DivergenceWarning, stacklevel=4)
+    if warn:
+        warnings.warn(history.message, DivergenceWarning, stacklevel=4)
     return history
 
 
@@ -170,15 +171,16 @@ class Trainer:
     """Runs training one epoch at a time (the Playground steps it), keeping a :class:`History`.
 
     Arguments as for :func:`fit`; ``regularization`` is None or ("l1" | "l2", rate), applied to the
-    weights (not the biases).
+    weights (not the biases). ``warn=False`` records a divergence without issuing a warning (for a
+    caller that shows ``history.message`` itself).
     """
 
     def __init__(self, net, loss="cross_entropy", optimizer="sgd", batch_size=32, seed=0, regularization=None,
-                 **hyper):
+                 warn=True, **hyper):
         check_choice(loss, "loss", LOSSES)
         if regularization is not None:
             check_choice(regularization[0], "regularization", ("l1", "l2"))
-        self.net, self.loss, self.batch_size, self.hyper = net, loss, batch_size, hyper
+        self.net, self.loss, self.batch_size, self.hyper, self.warn = net, loss, batch_size, hyper, warn
         self.backend = _backend(net, optimizer, hyper, regularization)
         self.rng, self.history, self.start = np.random.default_rng(seed), History(), time.perf_counter()
 
@@ -192,7 +194,7 @@ class Trainer:
             self.history.step_loss.append(value)
             self.history.step_time.append(time.perf_counter() - self.start)
             if not np.isfinite(value):
-                _diverged(self.history, epoch, value, self.hyper)
+                _diverged(self.history, epoch, value, self.hyper, self.warn)
                 return False
             batch_losses.append(value)
         self.history.epoch_time.append(time.perf_counter() - self.start)
