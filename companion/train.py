@@ -41,6 +41,8 @@ class History:
     epoch_time: list = field(default_factory=list)  # seconds since the start, at every epoch's end
     diverged: bool = False
     message: str = ""
+    best_epoch: int = 0  # with early stopping: the epoch whose weights the network ends with
+    stopped_early: bool = False
 
     @property
     def updates(self):
@@ -70,12 +72,13 @@ class _NumpyBackend:
         except NonFiniteError:  # weights or outputs already blew up
             return float("nan")
         self.net.backward(grad)
-        grads, params = self.net.gradients(), self.net.state_dict()
+        grads, state = self.net.gradients(), self.net.state_dict()
+        params = {k: state[k] for k in grads}  # learnable parameters only, not batch-norm statistics
         if self.regularization:
             kind, rate = self.regularization
-            grads = {k: g + penalty_grad(params[k], kind, rate) if k.endswith("weight") else g
+            grads = {k: g + penalty_grad(params[k], kind, rate) if _is_penalised(self.net, k) else g
                      for k, g in grads.items()}
-        self.net.load_state_dict(self.optimizer.step(params, grads))
+        self.net.load_state_dict({**state, **self.optimizer.step(params, grads)})
         return value
 
 
@@ -87,6 +90,13 @@ def _np_loss(loss, out, y):
         return np_losses.mse(out, target), np_losses.mse_grad(out, target)
     with np.errstate(divide="ignore", invalid="ignore"):  # a saturated output is caught as divergence
         return np_losses.binary_cross_entropy(out, target), np_losses.binary_cross_entropy_grad(out, target)
+
+
+def _is_penalised(net, name):
+    """Weight decay applies to the weights of dense layers, not to biases or batch-norm scales."""
+    index, kind = name.split(".")
+    layers = net.layers if hasattr(net, "layers") else list(net)
+    return kind == "weight" and type(layers[int(index)]).__name__ == "Dense"
 
 
 class _TorchBackend:
@@ -123,7 +133,7 @@ class _TorchBackend:
             value = F.mse_loss(out, target) if loss == "mse" else F.binary_cross_entropy(out, target)
         objective = value
         if self.regularization:
-            weights = [p for name, p in self.net.named_parameters() if name.endswith("weight")]
+            weights = [p for name, p in self.net.named_parameters() if _is_penalised(self.net, name)]
             objective = value + penalty(weights, *self.regularization)
         self.optimizer.zero_grad()
         objective.backward()
@@ -202,8 +212,35 @@ class Trainer:
         return True
 
 
+def _snapshot(net):
+    """A copy of every parameter and buffer (NumPy arrays or tensors)."""
+    return {k: (v.detach().clone() if hasattr(v, "detach") else np.array(v, copy=True))
+            for k, v in net.state_dict().items()}
+
+
+class _EarlyStopping:
+    """Watches the validation loss; remembers the best weights; says when patience has run out."""
+
+    def __init__(self, net, patience):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"early_stopping is a patience in epochs (a positive integer), got {patience!r}")
+        self.net, self.patience, self.best, self.state, self.waited = net, patience, np.inf, None, 0
+
+    def should_stop(self, history):
+        if history.val_loss[-1] < self.best:
+            self.best, self.state, self.waited = history.val_loss[-1], _snapshot(self.net), 0
+            history.best_epoch = history.epoch[-1]
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self):
+        if self.state is not None:
+            self.net.load_state_dict(self.state)
+
+
 def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=32, validation=None,
-        callbacks=(), progress=False, seed=0, regularization=None, **hyper):
+        callbacks=(), progress=False, seed=0, regularization=None, early_stopping=None, **hyper):
     """Train ``net`` (NumPy reference or PyTorch) on (X, y) and return its :class:`History`.
 
     loss: "cross_entropy" (net outputs logits (N, C), y class indices), "binary_cross_entropy" (net
@@ -211,11 +248,16 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     "adamw", with its hyperparameters as keywords (lr=0.1, momentum=0.9, …). validation: (X_val,
     y_val) evaluated after every epoch. callbacks: functions called as ``f(history)`` after every epoch
     (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle. regularization:
-    None or ("l1" | "l2", rate) on the weights.
+    None or ("l1" | "l2", rate) on the weights. early_stopping: a patience in epochs; training stops
+    when the validation loss has not improved for that many epochs, and the network gets back the
+    weights of its best epoch (``history.best_epoch``).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if early_stopping is not None and validation is None:
+        raise ValueError("early stopping watches the validation loss: pass validation=(X_val, y_val)")
     trainer = Trainer(net, loss, optimizer, batch_size, seed, regularization, **hyper)
+    stopper = None if early_stopping is None else _EarlyStopping(net, early_stopping)
     X, y = np.asarray(X), np.asarray(y)
     from tqdm.auto import tqdm
 
@@ -224,6 +266,11 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
             break
         for callback in callbacks:
             callback(trainer.history)
+        if stopper is not None and stopper.should_stop(trainer.history):
+            trainer.history.stopped_early = True
+            break
+    if stopper is not None:
+        stopper.restore()
     return trainer.history
 
 

@@ -63,3 +63,21 @@ def test_bad_rates():
         ct.Dropout(-0.1)
     with pytest.raises(ValueError, match="unknown regularization 'l3'"):
         penalty([np.ones(2)], "l3", 0.1)
+
+
+def test_weight_decay_matches_torch_sgd_and_adamw_step_for_step():
+    """L2 as coupled decay in SGD (g + wd * w) and as decoupled decay in AdamW (w * (1 - lr * wd))."""
+    from companion.np import optim
+
+    rng = np.random.default_rng(6)
+    start, grads = rng.normal(size=(3, 3)), rng.normal(size=(50, 3, 3))
+    for rule, reference, hyper in (("sgd", torch.optim.SGD, dict(lr=0.1, weight_decay=0.05)),
+                                   ("adamw", torch.optim.AdamW, dict(lr=0.01, weight_decay=0.2))):
+        w, state = start.copy(), None
+        wt = torch.tensor(start, requires_grad=True)
+        opt = reference([wt], **hyper)
+        for g in grads:
+            w, state = getattr(optim, rule)(w, g, state, **hyper)
+            wt.grad = torch.tensor(g)
+            opt.step()
+            np.testing.assert_allclose(w, wt.detach().numpy(), rtol=1e-10, atol=1e-12)

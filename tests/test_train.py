@@ -128,3 +128,25 @@ def test_trainer_steps_one_epoch_at_a_time():
     trainer = Trainer(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), optimizer="adam", lr=0.01)
     assert trainer.run_epoch(X, y) and trainer.run_epoch(X, y, validation=(X, y))
     assert trainer.history.epoch == [1, 2] and len(trainer.history.val_loss) == 1
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_early_stopping_restores_the_best_weights(backend):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 10)), rng.integers(0, 2, size=40)  # pure noise: validation loss soon rises
+    Xv, yv = rng.normal(size=(40, 10)), rng.integers(0, 2, size=40)
+    build = cnp.build_mlp if backend == "numpy" else ct.build_mlp
+    kwargs = {} if backend == "numpy" else {"dtype": torch.float64, "device": "cpu"}
+    net = build([10, 64, 2], ["relu", "linear"], rng=np.random.default_rng(0), **kwargs)
+    h = fit(net, X, y, optimizer="adam", lr=0.01, epochs=200, batch_size=8, validation=(Xv, yv), early_stopping=5)
+    assert h.stopped_early and len(h.epoch) < 200
+    assert h.best_epoch == int(np.argmin(h.val_loss)) + 1 and len(h.epoch) == h.best_epoch + 5
+    assert evaluate(net, Xv, yv, "cross_entropy")[0] == pytest.approx(min(h.val_loss), rel=1e-6)
+
+
+def test_early_stopping_needs_validation_data():
+    X, y = xor_data()
+    with pytest.raises(ValueError, match="early stopping watches the validation loss"):
+        fit(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), X, y, early_stopping=3)
+    with pytest.raises(ValueError, match="early_stopping is a patience"):
+        fit(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), X, y, validation=(X, y), early_stopping=0)

@@ -29,3 +29,4 @@ from companion.np.losses import (
 )
 from companion.np.network import Sequential, build_mlp, from_weights
 from companion.np.regularization import Dropout, dropout_backward, dropout_forward
+from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward

@@ -53,9 +53,10 @@ class Sequential:
         return self.train(False)
 
     def state_dict(self):
-        """Parameters by PyTorch's names, e.g. {"0.weight": (out, in) array, "0.bias": (out,) array}."""
+        """Parameters and buffers (batch-norm statistics) by PyTorch's names, e.g. {"0.weight": (out, in)
+        array, "0.bias": (out,) array}."""
         return {f"{i}.{name}": value for i, layer in enumerate(self.layers)
-                for name, value in layer.parameters().items()}
+                for name, value in {**layer.parameters(), **getattr(layer, "buffers", dict)()}.items()}
 
     def load_state_dict(self, state):
         """Copy parameters in from a dict with the same names and shapes (arrays or tensors)."""

@@ -16,3 +16,4 @@ from companion.torch.dense import Dense, dense
 from companion.torch.losses import binary_cross_entropy, mse, softmax_cross_entropy
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout
+from companion.torch.normalization import BatchNorm1d
