@@ -1,0 +1,49 @@
+"""Hebbian learning (chapter: History): "cells that fire together wire together".
+
+Hebb's rule strengthens a weight in proportion to the product of the activities it connects,
+dw = lr * y * x with y = w . x. Nothing limits that growth. Oja's rule subtracts a decay,
+dw = lr * y * (x - y w), which keeps |w| near 1 and turns w toward the data's first principal axis.
+"""
+
+import numpy as np
+
+
+def hebb_update(w, x, lr=0.01):
+    """One step of Hebb's rule for a linear neuron y = w . x: w + lr * y * x."""
+    y = w @ x
+    return w + lr * y * x
+
+
+def oja_update(w, x, lr=0.01):
+    """One step of Oja's rule: w + lr * y * (x - y * w)."""
+    y = w @ x
+    return w + lr * y * (x - y * w)
+
+
+def run_rule(rule, w, X, lr=0.01, epochs=1):
+    """Apply ``rule`` ("hebb" or "oja") over the rows of X for ``epochs`` passes; returns the weights
+    after every step, shape (epochs * N + 1, d)."""
+    update = {"hebb": hebb_update, "oja": oja_update}.get(rule)
+    if update is None:
+        raise ValueError(f"unknown rule {rule!r}; choose 'hebb' or 'oja'")
+    history = [np.array(w, dtype=float)]
+    for _ in range(epochs):
+        for x in np.asarray(X, dtype=float):
+            history.append(update(history[-1], x, lr))
+    return np.array(history)
+
+
+def associative_store(keys, values):
+    """A linear associative memory built by Hebb's rule in one shot: W = sum_i value_i key_i^T.
+
+    keys (P, d_in), values (P, d_out); returns W (d_out, d_in). Recall is W @ key; it is exact when
+    the keys are orthonormal, and the other memories leak in (crosstalk) when they are not.
+    """
+    keys, values = np.asarray(keys, dtype=float), np.asarray(values, dtype=float)
+    if len(keys) != len(values):
+        raise ValueError(f"{len(keys)} keys but {len(values)} values")
+    return values.T @ keys
+
+
+def associative_recall(W, key):
+    return W @ np.asarray(key, dtype=float)
