@@ -93,7 +93,7 @@ def build_mlp(sizes, activations, rng=None, dtype=np.float64, dropout=0.0):
     for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), Activation(act)]
         if dropout and i < len(activations) - 1:
-            layers.append(Dropout(dropout))
+            layers.append(Dropout(dropout, rng=rng))
     return Sequential(*layers)
 
 
