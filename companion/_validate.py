@@ -106,3 +106,41 @@ def sizes_from_params(params):
             raise ValueError(f"layer {i + 1}'s weight {shape_of(params[i][0])} expects {wanted} inputs, "
                              f"but layer {i} gives {given} outputs")
     return [shape_of(params[0][0])[-1]] + [shape_of(weight)[0] for weight, _ in params]
+
+
+def out_size(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _check_step(stride, padding):
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+        raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
+
+
+def check_conv_shapes(x, weight, bias, stride, padding):
+    """x (N, C, H, W), weight (F, C, KH, KW), bias (F,) or None; the kernel must fit the padded image."""
+    check_rank(x, "x", (4,))
+    check_rank(weight, "weight", (4,))
+    _check_step(stride, padding)
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} channels (shape {shape_of(x)}) but weight expects {weight.shape[1]} "
+                         f"(weight shape {shape_of(weight)} is (out_channels, in_channels, KH, KW))")
+    if bias is not None and shape_of(bias) != (weight.shape[0],):
+        raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {shape_of(weight)}, got {shape_of(bias)}")
+    for axis, name in ((2, "height"), (3, "width")):
+        if x.shape[axis] + 2 * padding < weight.shape[axis]:
+            raise ValueError(f"the kernel's {name} {weight.shape[axis]} exceeds the padded image's "
+                             f"{x.shape[axis] + 2 * padding} (image {shape_of(x)}, padding {padding})")
+
+
+def check_pool_args(x, kernel_size, stride, padding):
+    check_rank(x, "x", (4,))
+    _check_step(stride, padding)
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
+        raise ValueError(f"kernel_size must be a positive integer, got {kernel_size!r}")
+    if padding > kernel_size // 2:
+        raise ValueError(f"padding {padding} must be at most half the kernel size {kernel_size}")
+    if min(x.shape[2], x.shape[3]) + 2 * padding < kernel_size:
+        raise ValueError(f"the pooling window {kernel_size} exceeds the padded image (shape {shape_of(x)})")

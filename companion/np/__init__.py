@@ -30,3 +30,5 @@ from companion.np.losses import (
 from companion.np.network import Sequential, build_mlp, from_weights
 from companion.np.regularization import Dropout, dropout_backward, dropout_forward
 from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from companion.np.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, conv2d_naive,
+                                max_pool2d)

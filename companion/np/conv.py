@@ -1,0 +1,201 @@
+"""Convolution and pooling (chapter: Convolutional networks), forward and backward by hand.
+
+Shapes follow PyTorch: images x (N, C, H, W); filters weight (F, C, KH, KW); bias (F,); outputs
+(N, F, OH, OW) with OH = (H + 2 padding - KH) // stride + 1, and likewise OW.
+:func:`conv2d_naive` is the definition written as loops, for reading; :func:`conv2d` computes the same
+with a sliding-window view and one matrix product.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from companion._init import conv_init
+from companion._validate import check_conv_shapes, check_finite, check_pool_args
+
+
+def _pad(x, padding, value=0.0):
+    if padding == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=value)
+
+
+def _windows(xp, kh, kw, stride):
+    """All kh x kw windows of padded images xp (N, C, H, W), as a view (N, C, OH, OW, kh, kw)."""
+    return sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    """out[n, f, i, j] = b[f] + sum_{c, u, v} x_pad[n, c, i*s + u, j*s + v] * w[f, c, u, v], by loops."""
+    check_conv_shapes(x, weight, bias, stride, padding)
+    xp = _pad(np.asarray(x), padding)
+    n, _, h, w = xp.shape
+    f, _, kh, kw = weight.shape
+    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    out = np.zeros((n, f, oh, ow), dtype=np.result_type(x, weight))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]  # (N, C, KH, KW)
+            out[:, :, i, j] = np.tensordot(patch, weight, axes=([1, 2, 3], [1, 2, 3]))
+    return out if bias is None else out + np.asarray(bias)[None, :, None, None]
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+    """Vectorised convolution; returns (out, cache)."""
+    x, weight = np.asarray(x), np.asarray(weight)
+    check_conv_shapes(x, weight, bias, stride, padding)
+    check_finite(x, "x")
+    xp = _pad(x, padding)
+    windows = _windows(xp, weight.shape[2], weight.shape[3], stride)  # (N, C, OH, OW, KH, KW), no copy
+    out = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)  # (N, F, OH, OW)
+    if bias is not None:
+        out = out + np.asarray(bias)[None, :, None, None]
+    return np.ascontiguousarray(out), (x.shape, xp.shape, windows, weight, bias is not None, stride, padding)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """The convolution (as PyTorch's ``conv2d``, a cross-correlation): see the module docstring."""
+    return conv2d_forward(x, weight, bias, stride, padding)[0]
+
+
+def _scatter_windows(dwindows, padded_shape, stride, padding):
+    """Add each window's gradient (N, C, OH, OW, KH, KW) back where the window came from; unpad."""
+    n, c, oh, ow, kh, kw = dwindows.shape
+    dxp = np.zeros(padded_shape, dtype=dwindows.dtype)
+    for u in range(kh):  # KH * KW strided additions instead of a loop over every output position
+        for v in range(kw):
+            dxp[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride] += dwindows[..., u, v]
+    if padding:
+        dxp = dxp[:, :, padding:-padding, padding:-padding]
+    return dxp
+
+
+def conv2d_backward(dout, cache):
+    """(dx, dweight, dbias) from dL/dout (N, F, OH, OW).
+
+    dweight[f, c, u, v] = sum over n, i, j of dout[n, f, i, j] * window[n, c, i, j, u, v];
+    dx collects, for every window, dout times the filter, added back at the window's place.
+    """
+    x_shape, padded_shape, windows, weight, has_bias, stride, padding = cache
+    dweight = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, KH, KW)
+    dwindows = np.tensordot(dout, weight, axes=([1], [0]))  # (N, OH, OW, C, KH, KW)
+    dx = _scatter_windows(dwindows.transpose(0, 3, 1, 2, 4, 5), padded_shape, stride, padding)
+    return dx, dweight, dout.sum(axis=(0, 2, 3)) if has_bias else None
+
+
+def _pool_windows(x, kernel_size, stride, padding, pad_value):
+    stride = kernel_size if stride is None else stride
+    check_pool_args(x, kernel_size, stride, padding)
+    xp = _pad(np.asarray(x), padding, pad_value)
+    return xp, _windows(xp, kernel_size, kernel_size, stride), stride
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """out = the maximum of each kernel_size x kernel_size window (stride defaults to kernel_size)."""
+    xp, windows, stride = _pool_windows(x, kernel_size, stride, padding, -np.inf)
+    flat = windows.reshape(*windows.shape[:4], -1)
+    argmax = flat.argmax(axis=-1)  # the first maximum, as PyTorch picks
+    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    return out, (xp.shape, argmax, kernel_size, stride, padding)
+
+
+def max_pool2d_backward(dout, cache):
+    """The gradient goes to the one input that was the maximum of each window."""
+    padded_shape, argmax, k, stride, padding = cache
+    chosen = (argmax[..., None] == np.arange(k * k)).reshape(*argmax.shape, k, k)
+    return _scatter_windows(chosen * dout[..., None, None], padded_shape, stride, padding)
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """out = the mean of each window (zero padding counted, as PyTorch's default)."""
+    xp, windows, stride = _pool_windows(x, kernel_size, stride, padding, 0.0)
+    return windows.mean(axis=(-2, -1)), (xp.shape, kernel_size, stride, padding)
+
+
+def avg_pool2d_backward(dout, cache):
+    """Every input of a window receives dout / kernel_size^2."""
+    padded_shape, k, stride, padding = cache
+    share = np.broadcast_to((dout / (k * k))[..., None, None], (*dout.shape, k, k))
+    return _scatter_windows(share, padded_shape, stride, padding)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    return max_pool2d_forward(x, kernel_size, stride, padding)[0]
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    return avg_pool2d_forward(x, kernel_size, stride, padding)[0]
+
+
+class Conv2d:
+    """A convolution layer for :class:`companion.np.Sequential` (PyTorch's parameter layout and init)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, rng=None, dtype=np.float64):
+        self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype)
+        self.stride, self.padding, self.grads, self._cache = stride, padding, {}, None
+
+    def forward(self, x):
+        out, self._cache = conv2d_forward(x, self.weight, self.bias, self.stride, self.padding)
+        return out
+
+    __call__ = forward
+
+    def backward(self, dout):
+        dx, dweight, dbias = conv2d_backward(dout, self._cache)
+        self.grads = {"weight": dweight, "bias": dbias}
+        return dx
+
+    def parameters(self):
+        return {"weight": self.weight, "bias": self.bias}
+
+    def __repr__(self):
+        f, c, k, _ = self.weight.shape
+        return f"Conv2d({c}, {f}, kernel_size={k}, stride={self.stride}, padding={self.padding})"
+
+
+class _Pool:
+    forward_fn = backward_fn = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel_size, self.stride, self.padding, self._cache = kernel_size, stride, padding, None
+
+    def forward(self, x):
+        out, self._cache = type(self).forward_fn(x, self.kernel_size, self.stride, self.padding)
+        return out
+
+    __call__ = forward
+
+    def backward(self, dout):
+        return type(self).backward_fn(dout, self._cache)
+
+    def parameters(self):
+        return {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel_size={self.kernel_size})"
+
+
+class MaxPool2d(_Pool):
+    forward_fn, backward_fn = staticmethod(max_pool2d_forward), staticmethod(max_pool2d_backward)
+
+
+class AvgPool2d(_Pool):
+    forward_fn, backward_fn = staticmethod(avg_pool2d_forward), staticmethod(avg_pool2d_backward)
+
+
+class Flatten:
+    """(N, C, H, W) -> (N, C*H*W), between the convolutional and the dense part of a network."""
+
+    def forward(self, x):
+        self._shape = x.shape
+        return x.reshape(len(x), -1)
+
+    __call__ = forward
+
+    def backward(self, dout):
+        return dout.reshape(self._shape)
+
+    def parameters(self):
+        return {}
+
+    def __repr__(self):
+        return "Flatten()"
