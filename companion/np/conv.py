@@ -39,17 +39,45 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
     return out if bias is None else out + np.asarray(bias)[None, :, None, None]
 
 
+def _im2col(x, kh, kw, stride, padding):
+    """Every kh x kw patch of the padded images as one column: (C*KH*KW, N*OH*OW), rows ordered (c, u, v).
+
+    Works channel-first, (C, N, H, W), so that each of the KH*KW copies below moves whole
+    contiguous blocks: that, not the matrix product, is where a convolution in NumPy spends its time.
+    """
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    xpc = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
+    xpc[:, :, padding:padding + h, padding:padding + w] = x.transpose(1, 0, 2, 3)
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            cols[:, u, v] = xpc[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride]
+    return cols.reshape(c * kh * kw, n * oh * ow), (oh, ow)
+
+
+def _col2im(dcols, x_shape, kh, kw, stride, padding, oh, ow):
+    """The adjoint of :func:`_im2col`: add every column's entries back where the patch came from."""
+    n, c, h, w = x_shape
+    dcols = dcols.reshape(c, kh, kw, n, oh, ow)
+    dxpc = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            dxpc[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride] += dcols[:, u, v]
+    return dxpc[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3)
+
+
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
-    """Vectorised convolution; returns (out, cache)."""
+    """Vectorised convolution as one matrix product, weight (F, C*KH*KW) @ columns; returns (out, cache)."""
     x, weight = np.asarray(x), np.asarray(weight)
     check_conv_shapes(x, weight, bias, stride, padding)
     check_finite(x, "x")
-    xp = _pad(x, padding)
-    windows = _windows(xp, weight.shape[2], weight.shape[3], stride)  # (N, C, OH, OW, KH, KW), no copy
-    out = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)  # (N, F, OH, OW)
+    f, _, kh, kw = weight.shape
+    cols, (oh, ow) = _im2col(x, kh, kw, stride, padding)
+    out = (weight.reshape(f, -1) @ cols).reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)  # (N, F, OH, OW)
     if bias is not None:
         out = out + np.asarray(bias)[None, :, None, None]
-    return np.ascontiguousarray(out), (x.shape, xp.shape, windows, weight, bias is not None, stride, padding)
+    return out, (x.shape, cols, weight, bias is not None, stride, padding, (oh, ow))
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
@@ -72,13 +100,14 @@ def _scatter_windows(dwindows, padded_shape, stride, padding):
 def conv2d_backward(dout, cache):
     """(dx, dweight, dbias) from dL/dout (N, F, OH, OW).
 
-    dweight[f, c, u, v] = sum over n, i, j of dout[n, f, i, j] * window[n, c, i, j, u, v];
-    dx collects, for every window, dout times the filter, added back at the window's place.
+    With out = W_flat @ cols: dW_flat = dout_flat @ cols^T, dcols = W_flat^T @ dout_flat, and dx is
+    dcols folded back onto the image (col2im).
     """
-    x_shape, padded_shape, windows, weight, has_bias, stride, padding = cache
-    dweight = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, KH, KW)
-    dwindows = np.tensordot(dout, weight, axes=([1], [0]))  # (N, OH, OW, C, KH, KW)
-    dx = _scatter_windows(dwindows.transpose(0, 3, 1, 2, 4, 5), padded_shape, stride, padding)
+    x_shape, cols, weight, has_bias, stride, padding, (oh, ow) = cache
+    f, _, kh, kw = weight.shape
+    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW), the order of the columns
+    dweight = (d2 @ cols.T).reshape(weight.shape)
+    dx = _col2im(weight.reshape(f, -1).T @ d2, x_shape, kh, kw, stride, padding, oh, ow)
     return dx, dweight, dout.sum(axis=(0, 2, 3)) if has_bias else None
 
 
