@@ -26,3 +26,11 @@ def feature_names(name):
     if name != "breast_cancer":
         raise ValueError(f"no feature names for {name!r}; known: 'breast_cancer'")
     return list(np.asarray(datasets.load_breast_cancer().feature_names))
+
+
+def load_diabetes():
+    """Diabetes progression: X (442, 10) standardised measurements, y (442,) disease progression after a year."""
+    from sklearn.datasets import load_diabetes as sk_load
+
+    data = sk_load()
+    return data.data.astype(float), data.target.astype(float)

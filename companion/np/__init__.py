@@ -32,3 +32,4 @@ from companion.np.regularization import Dropout, dropout_backward, dropout_forwa
 from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward
 from companion.np.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, conv2d_naive,
                                 max_pool2d)
+from companion.np.lenet import build_lenet

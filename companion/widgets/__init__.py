@@ -4,6 +4,7 @@ Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under
 """
 
 from companion.widgets.forward_explorer import ForwardExplorer
+from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer
 from companion.widgets.playground import Playground
 from companion.widgets.regularization_explorer import RegularizationExplorer
