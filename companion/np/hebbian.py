@@ -7,25 +7,13 @@ dw = lr * y * (x - y w), which keeps |w| near 1 and turns w toward the data's fi
 
 import numpy as np
 
-
-def hebb_update(w, x, lr=0.01):
-    """One step of Hebb's rule for a linear neuron y = w . x: w + lr * y * x."""
-    y = w @ x
-    return w + lr * y * x
-
-
-def oja_update(w, x, lr=0.01):
-    """One step of Oja's rule: w + lr * y * (x - y * w)."""
-    y = w @ x
-    return w + lr * y * (x - y * w)
+from companion._rules import get_rule, hebb_update, oja_update  # noqa: F401  (public here)
 
 
 def run_rule(rule, w, X, lr=0.01, epochs=1):
     """Apply ``rule`` ("hebb" or "oja") over the rows of X for ``epochs`` passes; returns the weights
     after every step, shape (epochs * N + 1, d)."""
-    update = {"hebb": hebb_update, "oja": oja_update}.get(rule)
-    if update is None:
-        raise ValueError(f"unknown rule {rule!r}; choose 'hebb' or 'oja'")
+    update = get_rule(rule)
     history = [np.array(w, dtype=float)]
     for _ in range(epochs):
         for x in np.asarray(X, dtype=float):

@@ -1,10 +1,13 @@
 """Rosenblatt's perceptron (chapter: History), learning rule written out.
 
 Prediction: y = 1 if w . x + b > 0 else 0. Learning rule, for each example in turn:
-w <- w + lr (t - y) x and b <- b + lr (t - y), which changes nothing when the prediction is right.
+w <- w + lr (t - y) x and b <- b + lr (t - y), which changes nothing when the prediction is right. The loop itself lives in ``companion/_rules.py``,
+written once for arrays and tensors and shared with the PyTorch twin.
 """
 
 import numpy as np
+
+from companion._rules import perceptron_epochs
 
 
 def perceptron_predict(X, w, b):
@@ -25,18 +28,4 @@ def perceptron_train(X, t, epochs=20, lr=1.0, w=None, b=0.0):
     if not set(np.unique(t)) <= {0, 1}:
         raise ValueError(f"perceptron labels must be 0 or 1, got {sorted(set(np.unique(t).tolist()))}")
     w = np.zeros(X.shape[1]) if w is None else np.array(w, dtype=float)
-    record = {"errors": [], "updates": 0, "converged": False, "boundaries": [(w.copy(), float(b))]}
-    for _ in range(epochs):
-        mistakes = 0
-        for x, target in zip(X, t):
-            error = target - int(x @ w + b > 0)
-            if error:
-                w, b = w + lr * error * x, b + lr * error
-                mistakes += 1
-                record["boundaries"].append((w.copy(), float(b)))
-        record["errors"].append(mistakes)
-        record["updates"] += mistakes
-        if mistakes == 0:
-            record["converged"] = True
-            break
-    return w, b, record
+    return perceptron_epochs(X, t, w, float(b), epochs, lr, copy=np.copy)

@@ -2,24 +2,12 @@
 
 import torch
 
-
-def hebb_update(w, x, lr=0.01):
-    """One step of Hebb's rule for y = w . x: w + lr * y * x."""
-    y = w @ x
-    return w + lr * y * x
-
-
-def oja_update(w, x, lr=0.01):
-    """One step of Oja's rule: w + lr * y * (x - y * w)."""
-    y = w @ x
-    return w + lr * y * (x - y * w)
+from companion._rules import get_rule, hebb_update, oja_update  # noqa: F401  (public here)
 
 
 def run_rule(rule, w, X, lr=0.01, epochs=1):
     """Weights after every step of ``rule`` ("hebb" or "oja") over the rows of X; (epochs * N + 1, d)."""
-    update = {"hebb": hebb_update, "oja": oja_update}.get(rule)
-    if update is None:
-        raise ValueError(f"unknown rule {rule!r}; choose 'hebb' or 'oja'")
+    update = get_rule(rule)
     history = [w.clone()]
     for _ in range(epochs):
         for x in X:

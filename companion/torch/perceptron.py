@@ -2,6 +2,8 @@
 
 import torch
 
+from companion._rules import perceptron_epochs
+
 
 def perceptron_predict(X, w, b):
     """0/1 predictions for X (N, d) with weights w (d,) and bias b."""
@@ -15,19 +17,5 @@ def perceptron_train(X, t, epochs=20, lr=1.0, w=None, b=0.0):
     if not set(torch.unique(t).tolist()) <= {0, 1}:
         raise ValueError(f"perceptron labels must be 0 or 1, got {sorted(set(torch.unique(t).tolist()))}")
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device) if w is None else w.clone()
-    b = torch.as_tensor(b, dtype=X.dtype, device=X.device)
-    record = {"errors": [], "updates": 0, "converged": False, "boundaries": [(w.clone(), float(b))]}
-    for _ in range(epochs):
-        mistakes = 0
-        for x, target in zip(X, t):
-            error = int(target) - int(x @ w + b > 0)
-            if error:
-                w, b = w + lr * error * x, b + lr * error
-                mistakes += 1
-                record["boundaries"].append((w.clone(), float(b)))
-        record["errors"].append(mistakes)
-        record["updates"] += mistakes
-        if mistakes == 0:
-            record["converged"] = True
-            break
-    return w, b, record
+    return perceptron_epochs(X, t, w, torch.as_tensor(b, dtype=X.dtype, device=X.device), epochs, lr,
+                             copy=torch.clone)
