@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from companion.np.autodiff import Tensor
@@ -28,9 +28,11 @@ def build(lib, leaves, program):
 def test_random_expressions_match_torch_autograd(seed, n, m, k, program):
     rng = np.random.default_rng(seed)
     arrays = [rng.normal(size=(n, m)), rng.normal(size=(n, m)), rng.normal(size=m), rng.normal(size=(m, k)) * 0.5]
-    ours = [Tensor(a) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    z_ours, z_theirs = build("np", ours, program), build("torch", theirs, program)
+    z_theirs = build("torch", theirs, program)
+    assume(np.isfinite(z_theirs.item()) and abs(z_theirs.item()) < 1e100)  # nested exp can overflow; skip those
+    ours = [Tensor(a) for a in arrays]
+    z_ours = build("np", ours, program)
     z_ours.backward()
     z_theirs.backward()
     assert z_ours.value == pytest.approx(z_theirs.item(), rel=1e-10, abs=1e-12)
