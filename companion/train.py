@@ -61,7 +61,7 @@ class _NumpyBackend:
         self.net, self.optimizer, self.regularization = net, NumpyOptimizer(optimizer, **hyper), regularization
 
     def forward(self, X):
-        return self.net.eval().forward(X)
+        return predict(self.net, X)
 
     def step(self, X, y, loss):
         self.net.train()
@@ -114,9 +114,7 @@ class _TorchBackend:
         return self.torch.as_tensor(a, device=self.device, dtype=self.torch.long if labels else self.dtype)
 
     def forward(self, X):
-        self.net.eval()
-        with self.torch.no_grad():
-            return self.net(self._tensor(X)).cpu().numpy()
+        return predict(self.net, X)
 
     def step(self, X, y, loss):
         from companion.torch.regularization import penalty
@@ -154,8 +152,18 @@ def _backend(net, optimizer, hyper, regularization=None):
 
 
 def predict(net, X):
-    """The network's outputs for X as a NumPy array, for either backend."""
-    return _backend(net, "sgd", {"lr": 1.0}).forward(np.asarray(X))
+    """The network's outputs for X as a NumPy array, for either backend, in evaluation mode."""
+    X = np.asarray(X)
+    if isinstance(net, NumpySequential):
+        return net.eval().forward(X)
+    import torch
+
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"predict takes a companion.np.Sequential or a torch.nn.Module, got {type(net).__name__}")
+    first = next(net.parameters())
+    net.eval()
+    with torch.no_grad():
+        return net(torch.as_tensor(X, dtype=first.dtype, device=first.device)).cpu().numpy()
 
 
 def evaluate(net, X, y, loss):

@@ -5,23 +5,22 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 
 
+def _plot_pair(ax, epochs, train, val, ylabel, label):
+    ax.plot(epochs, train, label=f"{label} training".strip())
+    if val:
+        ax.plot(epochs, val, "--", label=f"{label} validation".strip())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+
+
 def plot_history(history, ax_loss=None, ax_acc=None, label=""):
     """Training and validation loss (and accuracy, when recorded) per epoch."""
     if ax_loss is None:
         _, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3))
-    ax_loss.plot(history.epoch, history.train_loss, label=f"{label} training".strip())
-    if history.val_loss:
-        ax_loss.plot(history.epoch, history.val_loss, "--", label=f"{label} validation".strip())
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss")
-    ax_loss.legend(fontsize=8)
+    _plot_pair(ax_loss, history.epoch, history.train_loss, history.val_loss, "loss", label)
     if ax_acc is not None and history.train_accuracy:
-        ax_acc.plot(history.epoch, history.train_accuracy, label=f"{label} training".strip())
-        if history.val_accuracy:
-            ax_acc.plot(history.epoch, history.val_accuracy, "--", label=f"{label} validation".strip())
-        ax_acc.set_xlabel("epoch")
-        ax_acc.set_ylabel("accuracy")
-        ax_acc.legend(fontsize=8)
+        _plot_pair(ax_acc, history.epoch, history.train_accuracy, history.val_accuracy, "accuracy", label)
     return ax_loss, ax_acc
 
 

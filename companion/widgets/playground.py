@@ -138,7 +138,7 @@ class Playground(widgets.VBox):
             self.status.value = f"<b style='color:#b02a37'>{error}</b>"
             return False
         self.stop()
-        with self.hold_sync_all():
+        with self.hold_sync():
             for name, control in self.controls.items():
                 control.unobserve(self._on_setting, names="value")
                 control.value = ", ".join(map(str, config.hidden)) if name == "hidden" else getattr(config, name)
@@ -149,9 +149,6 @@ class Playground(widgets.VBox):
                 box.observe(self._on_setting, names="value")
         self._rebuild(config)
         return True
-
-    def hold_sync_all(self):
-        return self.hold_sync()
 
     # --- training ---
 
