@@ -10,13 +10,13 @@ IPW7_STAMP := $(IPW7)/.installed
 ASSETS := tests/browser/node_modules/.installed
 PYTEST_PARALLEL := -n 2 --dist loadfile
 
-.PHONY: book test unit nbval widgets7 build-fresh browser clean
+.PHONY: book test chromium unit nbval widgets7 build-fresh browser clean
 
 book: $(STAMP)
 	$(JB) build . --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
 
-test: unit widgets7 build-fresh browser
+test: chromium unit widgets7 build-fresh browser
 	@echo "make test: every check passed"
 
 # Unit, equivalence, widget and set-up tests, and every notebook executed by nbval.
@@ -34,8 +34,13 @@ build-fresh: $(STAMP)
 	rm -rf _build/.jupyter_cache _build/html _build/jupyter_execute
 	$(JB) build . -W -n --keep-going
 
+# Debian's chromium for the browser tests: installed when missing (apt as root, else sudo), or make
+# test stops here, before any test runs, with the command to type.
+chromium:
+	bash tools/ensure_chromium.sh
+
 # Every built page in headless Chromium, and the forward-pass widget in a real JupyterLab.
-browser: $(STAMP) $(ASSETS)
+browser: chromium $(STAMP) $(ASSETS)
 	$(PY) -m pytest tests/browser
 
 $(STAMP): requirements.txt pyproject.toml

@@ -90,3 +90,23 @@ def test_colab_cell_tool_check_mode_flags_a_stale_notebook(tmp_path, monkeypatch
     assert colab_cell.main(["--check"]) == 1
     assert colab_cell.main([]) == 0
     assert colab_cell.main(["--check"]) == 0
+
+
+ENSURE_CHROMIUM = ROOT / "tools" / "ensure_chromium.sh"
+
+
+def test_ensure_chromium_does_nothing_when_the_browser_is_there(tmp_path):
+    browser = tmp_path / "chromium"
+    browser.write_text("#!/bin/sh\n")
+    browser.chmod(0o755)
+    result = subprocess.run(["/bin/bash", str(ENSURE_CHROMIUM)], env={"CHROMIUM": str(browser), "PATH": "/nonexistent"},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout == result.stderr == ""
+
+
+def test_ensure_chromium_stops_with_the_command_to_type_when_it_cannot_install(tmp_path):
+    result = subprocess.run(["/bin/bash", str(ENSURE_CHROMIUM)],
+                            env={"CHROMIUM": str(tmp_path / "missing"), "PATH": "/nonexistent"},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "no apt-get" in result.stderr and "sudo apt-get install -y chromium" in result.stderr

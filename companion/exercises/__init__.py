@@ -4,7 +4,9 @@ A verdict says "correct", or shows one concrete input on which the answer goes w
 expected and the received value. It never raises: a reader's exception becomes part of the message.
 """
 
-from companion.exercises import backprop, forward, intro, losses, regularization, training  # noqa: F401  (importing registers the exercises)
+# Importing each chapter's module registers its exercises.
+from companion.exercises import (backprop, cnn, forward, history, intro, losses, mlp,  # noqa: F401
+                                  regularization, training)
 from companion.exercises.core import EXERCISES, Verdict, check, describe
 
 __all__ = ["EXERCISES", "Verdict", "check", "describe"]

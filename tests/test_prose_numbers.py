@@ -1,0 +1,76 @@
+"""No number is typed into the prose by hand: every decimal and percentage comes from a cell (glue).
+
+The scan reads each notebook's markdown cells, drops what is not prose (glue and cite roles, inline
+code, link targets) and fails on any decimal number or percentage left over, unless the chapter's
+block of ``ALLOWED`` below lists it with the reason it is a constant or a fact rather than a result.
+Math is scanned too: a value computed in a formula (``-log 0.9 ≈ 0.105``) is a result.
+"""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+
+NOT_PROSE = [
+    re.compile(r"\{(?:glue(?::\w+)?|cite(?::\w+)?|numref|ref|doc|eq|download)\}`[^`]*`"),  # roles
+    re.compile(r"https?://\S+|\]\([^)]*\)"),  # link targets
+    re.compile(r"`[^`\n]*`"),  # inline code: a literal from a code cell, not a claim
+]
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?:\s*(?:\\?%|per ?cent))?|(?<![\w.])\d+\s*(?:\\?%|per ?cent)")
+
+# Per chapter: number as written -> why it may stand in the prose. Keep each block short; a number
+# that a cell computes belongs in a glue reference instead.
+ALLOWED = {
+    "00_introduction": {
+    },
+    "01_history": {
+    },
+    "02_forward_propagation": {
+    },
+    "03_losses_and_optimizers": {
+    },
+    "04_backpropagation": {
+    },
+    "05_training_and_evaluation": {
+    },
+    "06_overfitting_and_regularization": {
+    },
+    "07_mlp": {
+    },
+    "08_cnn": {
+    },
+}
+
+
+def typed_numbers(source):
+    """The decimals and percentages in a markdown cell's prose, roles and code removed."""
+    for pattern in NOT_PROSE:
+        source = pattern.sub(" ", source)
+    return [m.group() for m in NUMBER.finditer(source)]
+
+
+def notebooks():
+    return sorted(BOOK.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_prose_quotes_no_hand_typed_number(path):
+    allowed = ALLOWED.get(path.stem, {})
+    cells = json.loads(path.read_text())["cells"]
+    found = [(i, number) for i, cell in enumerate(cells) if cell["cell_type"] == "markdown"
+             for number in typed_numbers("".join(cell["source"])) if number not in allowed]
+    assert not found, (f"{path.name}: numbers typed by hand in the prose (cell index, number): {found}. "
+                       "Glue each from the cell that computes it, or, for a constant or a fact, add it to "
+                       "this chapter's block of ALLOWED with the reason.")
+
+
+def test_the_scan_catches_numbers_and_spares_glue_and_code():
+    text = "costs {glue:text}`x:.3f` (`lr=0.5`), see {cite}`a2020`; about 0.25% and 4.6 here, 12 %, v2"
+    assert typed_numbers(text) == ["0.25%", "4.6", "12 %"]
+
+
+def test_every_allowed_chapter_exists():
+    assert set(ALLOWED) <= {p.stem for p in notebooks()}
