@@ -39,13 +39,13 @@ def prose(path):
     else:
         cells = json.loads(path.read_text())["cells"]
         texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
-    return NOT_PROSE.sub(" ", "\n".join(texts))
+    return "\n".join(texts)
 
 
 def misspellings(text):
-    """Words in ``text`` that break the Oxford convention."""
+    """Words in the prose of ``text`` (code, roles and math removed) that break the Oxford convention."""
     found = []
-    for word in WORD.findall(text):
+    for word in WORD.findall(NOT_PROSE.sub(" ", text)):
         lower = word.lower()
         match = ISE_FORM.match(lower)
         if match and not lower.endswith("wise") and not any(
