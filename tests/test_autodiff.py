@@ -6,7 +6,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from companion.np.autodiff import Tensor
+from companion.np.autodiff import Tensor, edge_gradients, topological_order
 
 UNARY = ["exp", "relu", "sigmoid", "tanh"]
 
@@ -99,3 +99,38 @@ def test_clear_errors():
         Tensor(np.ones(3)).exp().backward()
     with pytest.raises(ValueError, match="log of a non-positive value"):
         Tensor(np.array([1.0, -1.0])).log()
+
+
+def test_edge_gradients_add_up_to_each_tensors_gradient():
+    rng = np.random.default_rng(3)
+    a, w = Tensor(rng.normal(size=(3, 4))), Tensor(rng.normal(size=(4, 2)))
+    h = (a @ w).tanh()
+    z = (h * h).sum() + (a.exp() * 0.5).mean() + h.sum()  # a and h each feed two operations
+    z.backward()
+    grads_before = {id(t): t.grad.copy() for t in topological_order(z)}
+    edges = edge_gradients(z)
+    for t in topological_order(z):
+        np.testing.assert_array_equal(t.grad, grads_before[id(t)])  # edge_gradients leaves .grad alone
+        if t is not z:
+            outgoing = [g for (parent, _), g in edges.items() if parent is t]
+            np.testing.assert_allclose(sum(outgoing), t.grad, rtol=1e-12, atol=1e-15)
+    assert sum(1 for parent, _ in edges if parent is h) == 2
+
+
+def test_edge_gradients_of_a_value_used_twice_by_one_operation():
+    x = Tensor(3.0)
+    f = x * x
+    f.backward()
+    edges = edge_gradients(f)
+    assert list(edges) == [(x, f)]
+    assert edges[x, f] == 6.0  # both uses, summed: 2x
+
+
+def test_topological_order_places_parents_first():
+    x, y = Tensor(1.0), Tensor(2.0)
+    a = x * y
+    b = a + x
+    order = topological_order(b)
+    assert order[-1] is b and len(order) == 4
+    for t in order:
+        assert all(order.index(p) < order.index(t) for p in t.parents)

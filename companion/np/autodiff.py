@@ -33,6 +33,11 @@ class Tensor:
     def shape(self):
         return self.value.shape
 
+    @property
+    def parents(self):
+        """The tensors this one was computed from (empty for a leaf)."""
+        return self._parents
+
     def __repr__(self):
         return f"Tensor({self.value!r}, op={self.op!r})" if self.op else f"Tensor({self.value!r})"
 
@@ -42,9 +47,9 @@ class Tensor:
         other = as_tensor(other)
         out = Tensor(self.value + other.value, (self, other), "+")
 
-        def backward():
-            self.grad = self.grad + _unbroadcast(out.grad, self.shape)
-            other.grad = other.grad + _unbroadcast(out.grad, other.shape)
+        def backward():  # d(a + b)/da = d(a + b)/db = 1
+            self._accumulate(_unbroadcast(out.grad, self.shape))
+            other._accumulate(_unbroadcast(out.grad, other.shape))
         out._backward = backward
         return out
 
@@ -52,9 +57,9 @@ class Tensor:
         other = as_tensor(other)
         out = Tensor(self.value * other.value, (self, other), "*")
 
-        def backward():
-            self.grad = self.grad + _unbroadcast(out.grad * other.value, self.shape)
-            other.grad = other.grad + _unbroadcast(out.grad * self.value, other.shape)
+        def backward():  # d(a b)/da = b,  d(a b)/db = a
+            self._accumulate(_unbroadcast(out.grad * other.value, self.shape))
+            other._accumulate(_unbroadcast(out.grad * self.value, other.shape))
         out._backward = backward
         return out
 
@@ -67,8 +72,8 @@ class Tensor:
         out = Tensor(self.value @ other.value, (self, other), "@")
 
         def backward():  # C = A B:  dA = dC B^T,  dB = A^T dC
-            self.grad = self.grad + out.grad @ other.value.T
-            other.grad = other.grad + self.value.T @ out.grad
+            self._accumulate(out.grad @ other.value.T)
+            other._accumulate(self.value.T @ out.grad)
         out._backward = backward
         return out
 
@@ -77,7 +82,7 @@ class Tensor:
 
         def backward():
             g = out.grad if keepdims or axis is None else np.expand_dims(out.grad, axis)
-            self.grad = self.grad + np.broadcast_to(g, self.shape)
+            self._accumulate(np.broadcast_to(g, self.shape))
         out._backward = backward
         return out
 
@@ -90,7 +95,7 @@ class Tensor:
         out = Tensor(value, (self,), op)
 
         def backward():
-            self.grad = self.grad + out.grad * local_grad
+            self._accumulate(out.grad * local_grad)
         out._backward = backward
         return out
 
@@ -135,25 +140,56 @@ class Tensor:
 
     # --- the backward pass ---
 
+    def _accumulate(self, grad):
+        """Add one path's contribution to ``.grad``: a tensor used twice gets the sum of both paths."""
+        self.grad = self.grad + grad
+
     def backward(self):
         """Fill ``.grad`` of every tensor this one depends on with d self / d tensor (self a scalar)."""
         if self.value.size != 1:
             raise ValueError(f"backward starts from a scalar, got shape {self.shape}; call .sum() first")
-        order, seen = [], set()
-
-        def visit(t):  # depth-first: a tensor is placed after everything it depends on
-            if id(t) not in seen:
-                seen.add(id(t))
-                for parent in t._parents:
-                    visit(parent)
-                order.append(t)
-        visit(self)
+        order = topological_order(self)
         for t in order:
             t.grad = np.zeros_like(t.value)
         self.grad = np.ones_like(self.value)
-        for t in reversed(order):
+        for t in reversed(order):  # each tensor's gradient is complete before it is passed on
             t._backward()
 
 
+def topological_order(root):
+    """Every tensor ``root`` depends on, each placed after all the tensors it was computed from."""
+    order, seen = [], set()
+
+    def visit(t):  # depth-first: place the parents first, then the tensor itself
+        if id(t) not in seen:
+            seen.add(id(t))
+            for parent in t._parents:
+                visit(parent)
+            order.append(t)
+    visit(root)
+    return order
+
+
+def edge_gradients(root):
+    """After ``root.backward()``: {(parent, child): the gradient ``child`` sends back to ``parent``}.
+
+    Each child's rule is run again on its own, so every edge's share is seen apart. A parent used
+    twice by one child (``x * x``) has one entry, the sum of both uses. A tensor's ``.grad`` is the
+    sum of the entries on the edges leaving it (the fan-out rule); the root's is 1.
+    """
+    edges = {}
+    for child in topological_order(root):
+        parents = list({id(p): p for p in child._parents}.values())
+        totals = [p.grad for p in parents]
+        for p in parents:
+            p.grad = np.zeros_like(p.value)
+        child._backward()
+        for p, total in zip(parents, totals):
+            edges[p, child] = p.grad
+            p.grad = total  # leave every .grad as backward() left it
+    return edges
+
+
 def as_tensor(x):
+    """``x`` itself if it is a Tensor, else a new leaf Tensor holding it (a constant of the graph)."""
     return x if isinstance(x, Tensor) else Tensor(x)

@@ -1,4 +1,5 @@
 """Figures: network diagrams, activation plots, and animations for readers of the static HTML."""
 
 from companion.viz.activations import plot_activations
+from companion.viz.compgraph import draw_computational_graph
 from companion.viz.diagram import draw_network
