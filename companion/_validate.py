@@ -76,13 +76,21 @@ def check_choice(value, name, choices):
         raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(choices)}")
 
 
+def check_real(value, name):
+    """Raise ValueError unless ``value`` is a finite real number (not a bool, array or string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+
+
 def _to_numpy(x):
     if hasattr(x, "detach"):  # a torch tensor, possibly on a GPU
         return x.detach().cpu().numpy()
     return np.asarray(x)
 
 
-ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "linear", "softmax")
+ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "linear", "softmax", "leaky_relu", "gelu", "gelu_tanh",
+                    "silu")
 
 
 def check_mlp_plan(sizes, activations):

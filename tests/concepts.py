@@ -116,6 +116,7 @@ CONCEPTS = [
           cnp.softmax_cross_entropy, cnp.softmax_cross_entropy_grad, ct.softmax_cross_entropy),
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
+    _mlp(["gelu", "leaky_relu", "silu"]),
 ]
 
 

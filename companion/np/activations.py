@@ -5,9 +5,16 @@ Softmax acts along the last axis; its derivative is a Jacobian, and :func:`softm
 it to an upstream gradient without building that matrix.
 """
 
+import math
+from functools import partial
+
 import numpy as np
 
-from companion._validate import check_choice
+from companion._validate import check_choice, check_real
+
+GELU_APPROXIMATIONS = ("none", "tanh")  # torch.nn.functional.gelu's ``approximate`` values
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # Python floats, so float32 inputs stay float32
+_GELU_CUBIC = 0.044715  # the cubic term of Hendrycks & Gimpel's tanh approximation
 
 
 def relu(x):
@@ -53,6 +60,94 @@ def linear_derivative(x):
     return np.ones_like(np.asarray(x, dtype=np.result_type(x, np.float32)))
 
 
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """LeakyReLU(x) = x if x > 0 else negative_slope * x (torch.nn.functional.leaky_relu).
+
+    ``inplace=True`` writes the result into ``x`` (a floating-point ndarray) and returns it.
+    """
+    check_real(negative_slope, "negative_slope")
+    negative_slope = float(negative_slope)  # a NumPy float64 scalar would turn float32 input into float64
+    if inplace:
+        x = _writable_float_array(x)
+        return np.multiply(x, negative_slope, out=x, where=x <= 0)
+    x = np.asarray(x)
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def leaky_relu_derivative(x, negative_slope=0.01):
+    """LeakyReLU'(x) = 1 if x > 0 else negative_slope (PyTorch takes negative_slope at x = 0)."""
+    check_real(negative_slope, "negative_slope")
+    x = np.asarray(x)
+    one = np.ones_like(x, dtype=np.result_type(x, np.float32))
+    return np.where(x > 0, one, one * float(negative_slope))
+
+
+def _gelu_tanh_inner(x):
+    """u = sqrt(2/pi) (x + 0.044715 x^3), the argument of tanh in the approximate GELU."""
+    return _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)
+
+
+def _erf(x):
+    from scipy.special import erf  # imported here: scipy.special is slow to import and only GELU needs it
+
+    return erf(x)
+
+
+def gelu(x, approximate="none"):
+    """GELU(x) = x Phi(x) = x/2 (1 + erf(x / sqrt 2)), Phi the standard normal CDF (Hendrycks & Gimpel).
+
+    ``approximate="tanh"`` gives x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as
+    torch.nn.functional.gelu(x, approximate="tanh").
+    """
+    check_choice(approximate, "approximate", GELU_APPROXIMATIONS)
+    x = np.asarray(x)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_gelu_tanh_inner(x)))
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def gelu_derivative(x, approximate="none"):
+    """GELU'(x) = Phi(x) + x phi(x), phi(x) = e^{-x^2/2} / sqrt(2 pi).
+
+    With ``approximate="tanh"``: (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t = tanh(u).
+    """
+    check_choice(approximate, "approximate", GELU_APPROXIMATIONS)
+    x = np.asarray(x)
+    if approximate == "tanh":
+        t = np.tanh(_gelu_tanh_inner(x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t ** 2) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x ** 2)
+    cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+    pdf = np.exp(-0.5 * x ** 2) / math.sqrt(2 * math.pi)
+    return cdf + x * pdf
+
+
+def silu(x, inplace=False):
+    """SiLU(x) = x sigma(x), also called swish (torch.nn.functional.silu).
+
+    ``inplace=True`` writes the result into ``x`` (a floating-point ndarray) and returns it.
+    """
+    if inplace:
+        x = _writable_float_array(x)
+        return np.multiply(x, sigmoid(x), out=x)
+    x = np.asarray(x)
+    return x * sigmoid(x)
+
+
+def silu_derivative(x):
+    """SiLU'(x) = sigma(x) (1 + x (1 - sigma(x)))."""
+    x = np.asarray(x)
+    s = sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+def _writable_float_array(x):
+    """``x`` itself, for an in-place result; anything else cannot hold one."""
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating) or not x.flags.writeable:
+        raise ValueError(f"inplace=True needs a writable floating-point NumPy array, got "
+                         f"{type(x).__name__}{' of dtype ' + str(x.dtype) if isinstance(x, np.ndarray) else ''}")
+    return x
+
+
 def softmax(x, axis=-1):
     """softmax(x)_i = e^{x_i} / sum_j e^{x_j} along ``axis``.
 
@@ -74,9 +169,14 @@ def softmax_backward(dout, out):
     return out * (dout - (dout * out).sum(axis=-1, keepdims=True))
 
 
-_FUNCTIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "linear": linear, "softmax": softmax}
+# Registry names take each function's defaults; "gelu_tanh" is GELU with approximate="tanh".
+_FUNCTIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "linear": linear, "softmax": softmax,
+              "leaky_relu": leaky_relu, "gelu": gelu, "gelu_tanh": partial(gelu, approximate="tanh"),
+              "silu": silu}
 _DERIVATIVES = {"relu": relu_derivative, "sigmoid": sigmoid_derivative, "tanh": tanh_derivative,
-                "linear": linear_derivative, "softmax": softmax_jacobian}
+                "linear": linear_derivative, "softmax": softmax_jacobian,
+                "leaky_relu": leaky_relu_derivative, "gelu": gelu_derivative,
+                "gelu_tanh": partial(gelu_derivative, approximate="tanh"), "silu": silu_derivative}
 NAMES = tuple(_FUNCTIONS)
 
 

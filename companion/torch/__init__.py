@@ -5,10 +5,13 @@ Modules and tensors go to :func:`companion.device` (CUDA, then MPS, else CPU) un
 
 from companion.torch.activations import (
     Activation,
+    gelu,
     get_activation,
+    leaky_relu,
     linear,
     relu,
     sigmoid,
+    silu,
     softmax,
     tanh,
 )
