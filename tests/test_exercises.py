@@ -15,6 +15,7 @@ RIGHT = {
     "forward.dense": lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
     "forward.softmax": lambda z: np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True)),
     "forward.worked_w5": 0.4808,
+    "forward.leaky_relu": lambda x, a: np.maximum(x, 0) + a * np.minimum(x, 0),
     "losses.mse_grad": lambda p, t: 2 * (p - t) / p.size,
     "losses.binary_cross_entropy": lambda p, t: float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
     "losses.momentum_step": lambda w, g, v, lr, m: (w - lr * (m * v + g), m * v + g),
@@ -33,10 +34,11 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
     "intro.parameter_count": (3 * 4 + 4 * 2, "expected 26"),  # forgot the biases
     "intro.updates": (lambda n, b, e: (n // b) * e, "batch_size ="),  # dropped the last partial batch
-    "forward.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "received [0.  0.  0.5 1.  nan]"),
+    "forward.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "FloatingPointError: overflow"),  # e^800 = inf
     "forward.dense": (lambda x, w, b: x @ w + b, "your function raised ValueError"),  # wrong layout
     "forward.softmax": (lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), "nan"),
     "forward.worked_w5": (0.686, "expected 0.48"),
+    "forward.leaky_relu": (lambda x, a: np.maximum(x, a * x), "negative_slope ="),  # wrong for a slope > 1
     "losses.mse_grad": (lambda p, t: 2 * (p - t), "expected"),  # forgot to divide by n
     "losses.binary_cross_entropy": (lambda p, t: float(np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
                                     "expected"),  # summed instead of averaged
@@ -97,8 +99,25 @@ def test_unknown_exercise_lists_the_known_ones():
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_answer_cannot_corrupt_the_reference_inputs():
     def vandal(x):
-        out = 1 / (1 + np.exp(-x))
+        out = np.exp(-np.logaddexp(0, -x))
         x[:] = 0  # modifies its input; the reference must still see the original
         return out
 
     assert check("forward.sigmoid", vandal).correct
+
+def test_naive_sigmoid_is_rejected_for_its_overflow():
+    """1 / (1 + e^-x) returns the right 0 at x = -800, but only after e^800 overflowed to inf."""
+    naive = check("forward.sigmoid", lambda x: 1 / (1 + np.exp(-x)))
+    assert not naive.correct
+    assert "FloatingPointError: overflow encountered in exp" in naive.message
+    assert "x = [-800." in naive.message
+    with np.errstate(over="ignore"):  # outside the checker the same function merely warns, and is right
+        np.testing.assert_allclose(1 / (1 + np.exp(-np.array([-800.0, 800.0]))), [0.0, 1.0])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_errstate_applies_to_that_exercise_only():
+    """Other exercises keep NumPy's default: an overflow there is judged by the value it leads to."""
+    assert check("forward.softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)).message \
+        .count("FloatingPointError") == 0
+    assert np.geterr()["over"] == "warn"

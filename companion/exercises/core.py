@@ -16,6 +16,8 @@ class Exercise:
 
     For a function exercise ``cases(rng)`` yields argument tuples and ``reference(*args)`` the right
     result; for a value exercise ``cases`` is None and ``reference()`` returns the right value.
+    ``errstate``, e.g. ``{"over": "raise"}``, runs the answer under ``np.errstate(**errstate)``, so that
+    a floating-point warning (an overflow the final result happens to hide) fails the check.
     """
 
     id: str
@@ -25,6 +27,7 @@ class Exercise:
     arg_names: tuple = ()
     rtol: float = 1e-6
     atol: float = 1e-9
+    errstate: Optional[dict] = None
 
 
 def register(exercise):
@@ -92,15 +95,22 @@ def _check_function(exercise, answer, rng):
     for args in cases:
         expected = exercise.reference(*_copy(args))
         try:
-            received = answer(*_copy(args))
+            with np.errstate(**(exercise.errstate or {})):
+                received = answer(*_copy(args))
         except Exception as error:  # the reader's bug becomes the message, not a traceback
             return Verdict(exercise.id, False, f"your function raised {type(error).__name__}: {error}\n"
+                           f"{_FLOATING_POINT_HINT if isinstance(error, FloatingPointError) else ''}"
                            f"on input:\n{_show_args(args, exercise.arg_names)}", {"args": args})
         problem = _mismatch(received, expected, exercise)
         if problem:
             return Verdict(exercise.id, False, f"{problem}\non input:\n{_show_args(args, exercise.arg_names)}",
                            {"args": args, "expected": expected, "received": received})
     return Verdict(exercise.id, True, f"matches the reference on {len(cases)} random inputs.")
+
+
+_FLOATING_POINT_HINT = ("(this exercise turns NumPy's overflow and invalid-value warnings into errors: "
+                        "a step of your computation overflowed to inf or produced nan, even if the final "
+                        "result might look right)\n")
 
 
 def _mismatch(received, expected, exercise):

@@ -4,7 +4,7 @@ import numpy as np
 
 from companion.data import worked_example
 from companion.exercises.core import Exercise, register
-from companion.np.activations import sigmoid, softmax
+from companion.np.activations import leaky_relu, sigmoid, softmax
 from companion.np.dense import dense
 
 
@@ -17,10 +17,32 @@ def _sigmoid_cases(rng):
 register(Exercise(
     id="forward.sigmoid",
     prompt="Write sigmoid(x) = 1 / (1 + e^-x) for a NumPy array x, returning an array of the same shape. "
-           "It must give 0 and 1 (not nan) at x = -800 and x = 800.",
+           "It must give 0 and 1 at x = -800 and x = 800 without overflowing on the way: the check runs "
+           "your function under np.errstate(over='raise', invalid='raise'), so the direct formula, whose "
+           "e^800 overflows to inf (with only a warning) before the division rounds it to 0, is rejected.",
     reference=sigmoid,
     cases=_sigmoid_cases,
     arg_names=("x",),
+    errstate={"over": "raise", "invalid": "raise"},
+))
+
+
+def _leaky_relu_cases(rng):
+    yield np.array([-2.0, -0.5, 0.0, 0.5, 2.0]), 0.01  # torch's default slope
+    for slope in (0.2, 0.0, 1.5, -0.5):  # a slope above 1 or below 0 is allowed too, as in PyTorch
+        yield rng.normal(scale=3, size=int(rng.integers(1, 8))), slope
+    for _ in range(20):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 5)))
+        yield rng.normal(scale=3, size=shape), float(rng.uniform(0, 0.5))
+
+
+register(Exercise(
+    id="forward.leaky_relu",
+    prompt="Write leaky_relu(x, negative_slope) for a NumPy array x: x where x > 0, negative_slope * x "
+           "elsewhere, for any real negative_slope (PyTorch allows values above 1 and below 0 too).",
+    reference=leaky_relu,
+    cases=_leaky_relu_cases,
+    arg_names=("x", "negative_slope"),
 ))
 
 
