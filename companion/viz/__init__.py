@@ -3,3 +3,4 @@
 from companion.viz.activations import plot_activations
 from companion.viz.compgraph import draw_computational_graph
 from companion.viz.diagram import draw_network
+from companion.viz.neuron import draw_neuron
