@@ -26,6 +26,23 @@ def get_rule(name):
     return RULES[name]
 
 
+def perceptron_error(w, b, x, t):
+    """t - y for one example, with y = 1 if w . x + b > 0 else 0: +1 (a missed positive), -1 (a false
+    alarm) or 0 (right)."""
+    return int(t) - int(x @ w + b > 0)
+
+
+def perceptron_update(w, b, x, t, lr=1.0):
+    """One step of Rosenblatt's rule on one example x (d,) with label t in {0, 1}:
+
+        w <- w + lr (t - y) x,   b <- b + lr (t - y)
+
+    Returns the new (w, b); they equal the old ones when the prediction y is right.
+    """
+    error = perceptron_error(w, b, x, t)
+    return w + lr * error * x, b + lr * error
+
+
 def perceptron_epochs(X, t, w, b, epochs, lr, copy):
     """Rosenblatt's rule, one example at a time, for up to ``epochs`` passes; stops after a clean pass.
 
@@ -35,9 +52,8 @@ def perceptron_epochs(X, t, w, b, epochs, lr, copy):
     for _ in range(epochs):
         mistakes = 0
         for x, target in zip(X, t):
-            error = int(target) - int(x @ w + b > 0)
-            if error:
-                w, b = w + lr * error * x, b + lr * error
+            if perceptron_error(w, b, x, target):
+                w, b = perceptron_update(w, b, x, target, lr)
                 mistakes += 1
                 record["boundaries"].append((copy(w), float(b)))
         record["errors"].append(mistakes)

@@ -37,6 +37,35 @@ def test_perceptron_backends_agree(data):
     assert b == pytest.approx(float(bt)) and rec["errors"] == rect["errors"]
 
 
+@pytest.mark.parametrize("t", [0, 1])
+def test_perceptron_update_moves_only_on_a_mistake_and_the_backends_agree(t):
+    rng = np.random.default_rng(t)
+    w, x, b = rng.normal(size=3), rng.normal(size=3), 0.3
+    y = int(w @ x + b > 0)
+    w_new, b_new = pnp.perceptron_update(w, b, x, t, lr=0.5)
+    np.testing.assert_allclose(w_new, w + 0.5 * (t - y) * x)
+    assert b_new == pytest.approx(b + 0.5 * (t - y))
+    assert pnp.perceptron_error(w, b, x, t) == t - y
+    wt, bt = pto.perceptron_update(torch.tensor(w), torch.tensor(b), torch.tensor(x), t, lr=0.5)
+    np.testing.assert_allclose(wt.numpy(), w_new, rtol=1e-12)
+    assert float(bt) == pytest.approx(b_new)
+    w_right, b_right = pnp.perceptron_update(w, b, x, y)  # the prediction is right: nothing changes
+    np.testing.assert_array_equal(w_right, w)
+    assert b_right == b
+
+
+def test_hebb_squared_norm_grows_by_exactly_2_lr_y2_plus_lr2_y2_x2():
+    rng = np.random.default_rng(1)
+    w, lr = rng.normal(size=4), 0.05
+    for x in rng.normal(size=(20, 4)):
+        y = w @ x
+        w_new = hnp.hebb_update(w, x, lr)
+        growth = w_new @ w_new - w @ w
+        assert growth == pytest.approx(2 * lr * y**2 + lr**2 * y**2 * (x @ x), rel=1e-10)
+        assert growth >= 0
+        w = w_new
+
+
 def test_hebb_grows_without_bound_and_oja_settles_on_the_principal_axis():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 2)) @ np.array([[2.0, 0.0], [0.0, 0.5]]) @ np.array([[0.8, 0.6], [-0.6, 0.8]])

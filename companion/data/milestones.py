@@ -1,13 +1,18 @@
-"""Milestones of neural-network history, with the bibliography keys the book cites for them."""
+"""Milestones of neural-network history, with the bibliography keys the book cites for them.
+
+Each label is what the cited source itself reports; the year is that of the event (the AlphaGo
+match was played in October 2015 and published in January 2016).
+"""
 
 MILESTONES = [
     (1943, "McCulloch & Pitts: the artificial neuron", "mcculloch1943logical"),
-    (1949, "Hebb: cells that fire together wire together", "hebb1949organization"),
+    (1949, "Hebb: use strengthens the connection between neurons", "hebb1949organization"),
     (1958, "Rosenblatt: the perceptron learns", "rosenblatt1958perceptron"),
     (1969, "Minsky & Papert: the limits of perceptrons (XOR)", "minsky1969perceptrons"),
-    (1986, "Rumelhart, Hinton & Williams: backpropagation", "rumelhart1986learning"),
+    (1974, "Werbos: backpropagation proposed for neural networks", "werbos1974beyond"),
+    (1986, "Rumelhart, Hinton & Williams popularize backpropagation", "rumelhart1986learning"),
     (2012, "AlexNet wins ImageNet on GPUs", "krizhevsky2012imagenet"),
-    (2016, "AlphaGo beats a Go world champion", "silver2016mastering"),
+    (2015, "AlphaGo beats the European Go champion 5–0", "silver2016mastering"),
     (2017, "The transformer: attention is all you need", "vaswani2017attention"),
     (2018, "GPT and BERT: pre-trained language models", "devlin2019bert"),
 ]

@@ -1,14 +1,14 @@
 """Rosenblatt's perceptron (chapter: History), learning rule written out.
 
-Prediction: y = 1 if w . x + b > 0 else 0. Learning rule, for each example in turn:
-w <- w + lr (t - y) x and b <- b + lr (t - y), which changes nothing when the prediction is right.
-The loop itself lives in ``companion/_rules.py``, written once for arrays and tensors and shared
-with the PyTorch twin.
+Prediction: y = 1 if w . x + b > 0 else 0. Learning rule, for each example in turn
+(``perceptron_update``): w <- w + lr (t - y) x and b <- b + lr (t - y), which changes nothing when the
+prediction is right. The step and the loop live in ``companion/_rules.py``, written once for arrays
+and tensors and shared with the PyTorch twin.
 """
 
 import numpy as np
 
-from companion._rules import perceptron_epochs
+from companion._rules import perceptron_epochs, perceptron_error, perceptron_update  # noqa: F401  (public here)
 
 
 def perceptron_predict(X, w, b):

@@ -2,7 +2,7 @@
 
 import torch
 
-from companion._rules import perceptron_epochs
+from companion._rules import perceptron_epochs, perceptron_error, perceptron_update  # noqa: F401  (public here)
 
 
 def perceptron_predict(X, w, b):

@@ -6,15 +6,17 @@ import matplotlib.pyplot as plt
 
 from companion.data.milestones import MILESTONES
 
-ERAS = [(1940, 1969, "#dbeafe", "first wave"), (1969, 1986, "#e5e7eb", "first AI winter"),
-        (1986, 2006, "#dcfce7", "backprop era"), (2006, 2020, "#fde68a", "deep learning")]
+# The three waves of Goodfellow, Bengio & Courville (2016, ch. 1, fig. 1.7): cybernetics in the
+# 1940s-1960s, connectionism about 1980-1995, deep learning from 2006. The gaps are left unshaded.
+ERAS = [(1940, 1970, "#dbeafe", "cybernetics"), (1980, 1995, "#dcfce7", "connectionism"),
+        (2006, 2024, "#fde68a", "deep learning")]
 
 
 LEVELS = (0.8, -0.8, 2.7, -2.7)  # label heights, cycled, so that neighbouring labels do not collide
 
 
 def timeline(milestones=MILESTONES, ax=None):
-    """Milestones on a time axis, labels staggered above and below, eras shaded behind."""
+    """Milestones on a time axis, labels staggered above and below, the three waves shaded behind."""
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 5))
     for start, end, colour, name in ERAS:
