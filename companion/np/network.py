@@ -7,6 +7,7 @@ leaves every parameter's gradient in ``gradients()``. Parameter names follow ``t
 
 import numpy as np
 
+from companion._init import init_dense
 from companion._validate import check_mlp_plan, sizes_from_params
 from companion.np.activations import Activation
 from companion.np.dense import Dense
@@ -81,17 +82,20 @@ class Sequential:
         return f"Sequential(\n{inner}\n)"
 
 
-def build_mlp(sizes, activations, rng=None, dtype=np.float64, dropout=0.0):
+def build_mlp(sizes, activations, rng=None, dtype=np.float64, dropout=0.0, init="default"):
     """A multilayer perceptron: Dense(sizes[i] -> sizes[i+1]) then activations[i], for every i.
 
-    ``rng`` (a ``numpy.random.Generator``, or None for NumPy's global one) draws PyTorch's default
-    initialisation; the PyTorch ``build_mlp`` given an equally seeded ``rng`` builds the same network.
+    ``rng`` (a ``numpy.random.Generator``, or None for NumPy's global one) draws the initialization:
+    ``init="default"`` is PyTorch's ``nn.Linear`` default; "xavier_uniform", "xavier_normal",
+    "kaiming_uniform" or "kaiming_normal" draw the weights so (see :mod:`companion.np.init`) with zero
+    biases. The PyTorch ``build_mlp`` given an equally seeded ``rng`` builds the same network.
     ``dropout`` > 0 adds a Dropout layer after every hidden layer's activation.
     """
     check_mlp_plan(sizes, activations)
     layers = []
     for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
-        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), Activation(act)]
+        weight, bias = init_dense(n_in, n_out, init, rng, dtype)
+        layers += [Dense(n_in, n_out, weight=weight, bias_value=bias, dtype=dtype), Activation(act)]
         if dropout and i < len(activations) - 1:
             layers.append(Dropout(dropout, rng=rng))
     return Sequential(*layers)

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from companion._init import init_dense
 from companion._validate import check_mlp_plan, sizes_from_params
 from companion.torch.activations import Activation
 from companion.torch.dense import Dense, as_tensor
@@ -32,15 +33,20 @@ class Sequential(torch.nn.Sequential):
         return super().load_state_dict(converted, strict=strict, assign=assign)
 
 
-def build_mlp(sizes, activations, rng=None, dtype=None, device=None, dropout=0.0):
+def build_mlp(sizes, activations, rng=None, dtype=None, device=None, dropout=0.0, init="default"):
     """Dense(sizes[i] -> sizes[i+1]) then activations[i] for every i; same draws as the NumPy twin.
 
-    ``dropout`` > 0 adds a Dropout layer after every hidden layer's activation, as the twin does.
+    ``init`` chooses the initialization as in the twin ("default" is ``nn.Linear``'s; "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal" with zero biases); ``dtype`` defaults to
+    torch's default dtype. ``dropout`` > 0 adds a Dropout layer after every hidden layer's activation.
     """
     check_mlp_plan(sizes, activations)
+    dtype = torch.get_default_dtype() if dtype is None else dtype
     layers = []
     for i, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
-        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype, device=device), Activation(act)]
+        weight, bias = init_dense(n_in, n_out, init, rng)
+        layers += [Dense(n_in, n_out, weight=weight, bias_value=bias, dtype=dtype, device=device),
+                   Activation(act)]
         if dropout and i < len(activations) - 1:
             layers.append(Dropout(dropout))
     return Sequential(*layers)
