@@ -152,3 +152,41 @@ def check_pool_args(x, kernel_size, stride, padding):
         raise ValueError(f"padding {padding} must be at most half the kernel size {kernel_size}")
     if min(x.shape[2], x.shape[3]) + 2 * padding < kernel_size:
         raise ValueError(f"the pooling window {kernel_size} exceeds the padded image (shape {shape_of(x)})")
+
+
+def check_positive_int(value, name):
+    """Raise ValueError unless ``value`` is an integer >= 1 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_milestones(milestones, n_schedules):
+    """Milestones for chaining schedules: one fewer than the schedules, positive and increasing."""
+    if n_schedules < 1:
+        raise ValueError("SequentialLR needs at least one schedule")
+    if len(milestones) != n_schedules - 1:
+        raise ValueError(f"{n_schedules} schedules need {n_schedules - 1} milestone(s), got {len(milestones)}: "
+                         f"{list(milestones)}")
+    for m in milestones:
+        check_positive_int(m, "each milestone")
+    if list(milestones) != sorted(set(milestones)):
+        raise ValueError(f"milestones must increase, got {list(milestones)}")
+
+
+def check_clip_args(max_norm, norm_type):
+    """Gradient clipping's arguments: max_norm >= 0; norm_type a number or 'inf'. Returns norm_type as a float."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) \
+            or not max_norm >= 0:
+        raise ValueError(f"max_norm must be a non-negative number, got {max_norm!r}")
+    try:
+        p = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(f"norm_type must be a number or 'inf', got {norm_type!r}") from None
+    if p != p:
+        raise ValueError("norm_type must be a number or 'inf', got nan")
+    return p
+
+
+def nonfinite_norm_message(total_norm, norm_type):
+    return (f"the total {norm_type:g}-norm of the gradients is {float(total_norm)}, so it cannot be clipped; "
+            "pass error_if_nonfinite=False to scale the gradients by it anyway")

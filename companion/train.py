@@ -3,9 +3,12 @@
 ``fit`` runs the loop every chapter uses (forward, loss, backward, update, for every mini-batch of
 every epoch) on a NumPy-reference network or a PyTorch one, and returns a :class:`History`. A loss
 that turns NaN or infinite stops training with a message naming the epoch and suggesting a smaller
-learning rate, rather than a traceback.
+learning rate, rather than a traceback. A learning-rate schedule (``companion.np.schedules`` or
+``companion.torch.schedules``, stepped once per epoch) and gradient clipping by norm work in both.
 """
 
+import dataclasses
+import inspect
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -13,10 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from companion import metrics
-from companion._validate import NonFiniteError, check_choice
+from companion._validate import NonFiniteError, check_choice, check_clip_args
 from companion.data.splits import batches
 from companion.np import losses as np_losses
+from companion.np import schedules as np_schedules
+from companion.np.clip import clip_grad_norm as np_clip_grad_norm
 from companion.np.network import Sequential as NumpySequential
+from companion.np.optim import RULES as NUMPY_RULES
 from companion.np.optim import Optimizer as NumpyOptimizer
 from companion.np.regularization import penalty_grad
 
@@ -34,11 +40,13 @@ class History:
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)  # mean of the epoch's mini-batch losses
     val_loss: list = field(default_factory=list)
-    train_accuracy: list = field(default_factory=list)  # classification losses only
+    train_accuracy: list = field(default_factory=list)  # classifiers only (see _classifies)
     val_accuracy: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)  # every update's mini-batch loss
     step_time: list = field(default_factory=list)  # seconds since the start, at every update
     epoch_time: list = field(default_factory=list)  # seconds since the start, at every epoch's end
+    lr: list = field(default_factory=list)  # the learning rate used in every epoch
+    grad_norm: list = field(default_factory=list)  # with clip_grad_norm: every update's norm before clipping
     diverged: bool = False
     message: str = ""
     best_epoch: int = 0  # with early stopping: the epoch whose weights the network ends with
@@ -49,19 +57,60 @@ class History:
         return len(self.step_loss)
 
 
-def _predictions(output, loss):
-    """Class labels from network outputs: argmax of logits, or probability > 0.5."""
-    if loss == "cross_entropy":
+def _predictions(output):
+    """Class labels from network outputs: the argmax of C > 1 columns, else a probability > 0.5."""
+    if output.ndim == 2 and output.shape[1] > 1:
         return output.argmax(axis=1)
     return (output.reshape(-1) > 0.5).astype(int)
 
 
+def _labels(y):
+    """Class labels from targets: the argmax of one-hot rows, else the targets themselves."""
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+
+
+def _classifies(net, loss):
+    """Whether accuracy means something: a classification loss, or a sigmoid or softmax output layer
+    (a classifier trained with MSE, as in the chapter "Losses and optimizers", is still a classifier)."""
+    if loss != "mse":
+        return True
+    layers = net.layers if hasattr(net, "layers") else list(net.children())
+    last = layers[-1] if layers else None
+    return str(getattr(last, "name", type(last).__name__)).lower() in ("sigmoid", "softmax")
+
+
+def _as_schedule(schedule, module):
+    """The same schedule described by ``module`` (NumPy's or torch's twin), whichever backend described it."""
+    cls = getattr(module, type(schedule).__name__, None) if dataclasses.is_dataclass(schedule) else None
+    if cls is None:
+        raise TypeError(f"schedule must be one of {[c.__name__ for c in module.SCHEDULES]} from "
+                        f"companion.np.schedules or companion.torch.schedules, got {schedule!r}")
+    fields = {f.name: getattr(schedule, f.name) for f in dataclasses.fields(schedule)}
+    if "schedules" in fields:  # SequentialLR: convert the parts too
+        fields["schedules"] = tuple(_as_schedule(part, module) for part in fields["schedules"])
+    return cls(**fields)
+
+
 class _NumpyBackend:
-    def __init__(self, net, optimizer, hyper, regularization):
+    def __init__(self, net, optimizer, hyper, regularization, schedule=None, clip=None):
         self.net, self.optimizer, self.regularization = net, NumpyOptimizer(optimizer, **hyper), regularization
+        self.clip, self.grad_norm = clip, None
+        self.schedule = None if schedule is None else _as_schedule(schedule, np_schedules)
+        default_lr = inspect.signature(NUMPY_RULES[optimizer]).parameters["lr"].default
+        self.base_lr, self.epochs_done = hyper.get("lr", default_lr), 0
 
     def forward(self, X):
         return predict(self.net, X)
+
+    def lr(self):
+        """The learning rate for the coming epoch (the schedule's value after ``epochs_done`` steps)."""
+        if self.schedule is not None:
+            self.optimizer.hyper["lr"] = self.schedule.lr(self.base_lr, self.epochs_done)
+        return self.optimizer.hyper.get("lr", self.base_lr)
+
+    def end_epoch(self):
+        self.epochs_done += 1
 
     def step(self, X, y, loss):
         self.net.train()
@@ -78,6 +127,8 @@ class _NumpyBackend:
             kind, rate = self.regularization
             grads = {k: g + penalty_grad(params[k], kind, rate) if _is_penalised(self.net, k) else g
                      for k, g in grads.items()}
+        if self.clip is not None:
+            grads, self.grad_norm = np_clip_grad_norm(grads, self.clip)
         self.net.load_state_dict({**state, **self.optimizer.step(params, grads)})
         return value
 
@@ -100,15 +151,25 @@ def _is_penalised(net, name):
 
 
 class _TorchBackend:
-    def __init__(self, net, optimizer, hyper, regularization):
+    def __init__(self, net, optimizer, hyper, regularization, schedule=None, clip=None):
         import torch
 
+        from companion.torch import schedules
         from companion.torch.optim import Optimizer
 
         self.torch, self.net, self.regularization = torch, net, regularization
         self.optimizer = Optimizer(optimizer, net.parameters(), **hyper)
+        self.scheduler = None if schedule is None else _as_schedule(schedule, schedules).scheduler(self.optimizer)
+        self.clip, self.grad_norm = clip, None
         first = next(net.parameters())
         self.device, self.dtype = first.device, first.dtype
+
+    def lr(self):
+        return self.optimizer.param_groups[0]["lr"]
+
+    def end_epoch(self):
+        if self.scheduler is not None:
+            self.scheduler.step()
 
     def _tensor(self, a, labels=False):
         return self.torch.as_tensor(a, device=self.device, dtype=self.torch.long if labels else self.dtype)
@@ -135,19 +196,30 @@ class _TorchBackend:
             objective = value + penalty(weights, *self.regularization)
         self.optimizer.zero_grad()
         objective.backward()
+        if self.clip is not None:
+            self._clip()
         self.optimizer.step()
         return value.item()
 
+    def _clip(self):
+        from companion.torch.clip import clip_grad_norm
 
-def _backend(net, optimizer, hyper, regularization=None):
+        params = [p for p in self.net.parameters() if p.grad is not None]
+        clipped, norm = clip_grad_norm([p.grad for p in params], self.clip)
+        for p, g in zip(params, clipped):
+            p.grad = g
+        self.grad_norm = norm.item()
+
+
+def _backend(net, optimizer, hyper, regularization=None, schedule=None, clip=None):
     if isinstance(net, NumpySequential):
-        return _NumpyBackend(net, optimizer, hyper, regularization)
+        return _NumpyBackend(net, optimizer, hyper, regularization, schedule, clip)
     try:
         import torch
     except ImportError:  # pragma: no cover - the NumPy path needs no torch
         torch = None
     if torch is not None and isinstance(net, torch.nn.Module):
-        return _TorchBackend(net, optimizer, hyper, regularization)
+        return _TorchBackend(net, optimizer, hyper, regularization, schedule, clip)
     raise TypeError(f"fit trains a companion.np.Sequential or a torch.nn.Module, got {type(net).__name__}")
 
 
@@ -170,7 +242,7 @@ def evaluate(net, X, y, loss):
     """(loss, accuracy or None) of ``net`` on (X, y)."""
     out = predict(net, X)
     value = _np_loss(loss, out, y)[0]
-    accuracy = None if loss == "mse" else metrics.accuracy(np.asarray(y), _predictions(out, loss))
+    accuracy = metrics.accuracy(_labels(y), _predictions(out)) if _classifies(net, loss) else None
     return value, accuracy
 
 
@@ -194,12 +266,15 @@ class Trainer:
     """
 
     def __init__(self, net, loss="cross_entropy", optimizer="sgd", batch_size=32, seed=0, regularization=None,
-                 warn=True, **hyper):
+                 warn=True, schedule=None, clip_grad_norm=None, **hyper):
         check_choice(loss, "loss", LOSSES)
         if regularization is not None:
             check_choice(regularization[0], "regularization", ("l1", "l2"))
+        if clip_grad_norm is not None:
+            check_clip_args(clip_grad_norm, 2.0)
         self.net, self.loss, self.batch_size, self.hyper, self.warn = net, loss, batch_size, hyper, warn
-        self.backend = _backend(net, optimizer, hyper, regularization)
+        self.backend = _backend(net, optimizer, hyper, regularization, schedule, clip_grad_norm)
+        self.classifies = _classifies(net, loss)
         self.rng, self.history, self.start = np.random.default_rng(seed), History(), time.perf_counter()
 
     def run_epoch(self, X, y, validation=None):
@@ -207,16 +282,20 @@ class Trainer:
         if self.history.diverged:
             return False
         epoch, batch_losses = len(self.history.epoch) + 1, []
+        self.history.lr.append(self.backend.lr())
         for Xb, yb in batches(X, y, self.batch_size, rng=self.rng):
             value = self.backend.step(Xb, yb, self.loss)
             self.history.step_loss.append(value)
+            if self.backend.clip is not None and self.backend.grad_norm is not None:
+                self.history.grad_norm.append(self.backend.grad_norm)
             self.history.step_time.append(time.perf_counter() - self.start)
             if not np.isfinite(value):
                 _diverged(self.history, epoch, value, self.hyper, self.warn)
                 return False
             batch_losses.append(value)
         self.history.epoch_time.append(time.perf_counter() - self.start)
-        _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss)
+        self.backend.end_epoch()
+        _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss, self.classifies)
         return True
 
 
@@ -248,7 +327,8 @@ class _EarlyStopping:
 
 
 def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=32, validation=None,
-        callbacks=(), progress=False, seed=0, regularization=None, early_stopping=None, **hyper):
+        callbacks=(), progress=False, seed=0, regularization=None, early_stopping=None, schedule=None,
+        clip_grad_norm=None, **hyper):
     """Train ``net`` (NumPy reference or PyTorch) on (X, y) and return its :class:`History`.
 
     loss: "cross_entropy" (net outputs logits (N, C), y class indices), "binary_cross_entropy" (net
@@ -258,13 +338,19 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle. regularization:
     None or ("l1" | "l2", rate) on the weights. early_stopping: a patience in epochs; training stops
     when the validation loss has not improved for that many epochs, and the network gets back the
-    weights of its best epoch (``history.best_epoch``).
+    weights of its best epoch (``history.best_epoch``). schedule: a learning-rate schedule from
+    ``companion.np.schedules`` or ``companion.torch.schedules`` (either works for either backend),
+    stepped after every epoch from the base rate ``lr``; ``history.lr`` keeps each epoch's rate.
+    clip_grad_norm: a max_norm; every update's gradients are rescaled to a total 2-norm of at most
+    that (``history.grad_norm`` keeps the norms before clipping). Accuracy is recorded for a
+    classification loss or a sigmoid or softmax output under any loss.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if early_stopping is not None and validation is None:
         raise ValueError("early stopping watches the validation loss: pass validation=(X_val, y_val)")
-    trainer = Trainer(net, loss, optimizer, batch_size, seed, regularization, **hyper)
+    trainer = Trainer(net, loss, optimizer, batch_size, seed, regularization, schedule=schedule,
+                      clip_grad_norm=clip_grad_norm, **hyper)
     stopper = None if early_stopping is None else _EarlyStopping(net, early_stopping)
     X, y = np.asarray(X), np.asarray(y)
     from tqdm.auto import tqdm
@@ -282,14 +368,14 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     return trainer.history
 
 
-def _record(history, backend, epoch, batch_losses, X, y, validation, loss):
+def _record(history, backend, epoch, batch_losses, X, y, validation, loss, classifies):
     history.epoch.append(epoch)
     history.train_loss.append(float(np.mean(batch_losses)))
-    if loss != "mse":
-        history.train_accuracy.append(metrics.accuracy(y, _predictions(backend.forward(X), loss)))
+    if classifies:
+        history.train_accuracy.append(metrics.accuracy(_labels(y), _predictions(backend.forward(X))))
     if validation is not None:
         Xv, yv = (np.asarray(a) for a in validation)
         out = backend.forward(Xv)
         history.val_loss.append(_np_loss(loss, out, yv)[0])
-        if loss != "mse":
-            history.val_accuracy.append(metrics.accuracy(yv, _predictions(out, loss)))
+        if classifies:
+            history.val_accuracy.append(metrics.accuracy(_labels(yv), _predictions(out)))

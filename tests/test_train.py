@@ -150,3 +150,92 @@ def test_early_stopping_needs_validation_data():
         fit(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), X, y, early_stopping=3)
     with pytest.raises(ValueError, match="early_stopping is a patience"):
         fit(cnp.build_mlp([2, 4, 2], ["relu", "linear"]), X, y, validation=(X, y), early_stopping=0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_accuracy_is_recorded_for_a_sigmoid_output_under_any_loss(backend):
+    """A sigmoid neuron trained with MSE is still a classifier: every epoch gets an accuracy."""
+    X, y = make_dataset("gaussians", n=80, noise=0.1, seed=0)
+    build = cnp.from_weights if backend == "numpy" else ct.from_weights
+    kwargs = {} if backend == "numpy" else {"device": "cpu"}
+    for loss in ("mse", "binary_cross_entropy"):
+        net = build([(np.array([[0.5, -0.5]]), np.array([0.1]))], ["sigmoid"], **kwargs)
+        h = fit(net, X, y, loss=loss, optimizer="sgd", lr=0.5, epochs=7, validation=(X, y))
+        assert len(h.train_accuracy) == len(h.val_accuracy) == 7
+        out = predict(net, X).reshape(-1)
+        assert h.train_accuracy[-1] == pytest.approx(np.mean((out > 0.5) == y))
+        assert evaluate(net, X, y, loss)[1] == pytest.approx(h.train_accuracy[-1])
+
+
+def test_accuracy_for_a_softmax_output_trained_with_mse_on_one_hot_targets():
+    X, y = xor_data()
+    net = cnp.build_mlp([2, 8, 2], ["tanh", "softmax"], rng=np.random.default_rng(0))
+    h = fit(net, X, np.eye(2)[y], loss="mse", optimizer="adam", lr=0.05, epochs=30)
+    assert len(h.train_accuracy) == 30 and h.train_accuracy[-1] > 0.9
+    assert h.train_accuracy[-1] == pytest.approx(np.mean(predict(net, X).argmax(axis=1) == y))
+    linear = cnp.build_mlp([2, 4, 2], ["tanh", "linear"])
+    assert fit(linear, X, np.eye(2)[y], loss="mse", epochs=2).train_accuracy == []
+
+
+def _twin_nets():
+    net_np = cnp.build_mlp([2, 6, 2], ["tanh", "linear"], rng=np.random.default_rng(2))
+    net_t = ct.build_mlp([2, 6, 2], ["tanh", "linear"], rng=np.random.default_rng(2), dtype=torch.float64,
+                         device="cpu")
+    return net_np, net_t
+
+
+def test_schedule_and_clipping_follow_the_same_trajectory_in_both_backends():
+    from companion.np import schedules as S
+    from companion.torch import schedules as T
+
+    X, y = xor_data()
+    warm_cosine = S.SequentialLR((S.LinearLR(0.2, total_iters=3), S.CosineAnnealingLR(9, eta_min=0.01)), (3,))
+    histories = []
+    for net, schedule in zip(_twin_nets(), (warm_cosine, T.SequentialLR((T.LinearLR(0.2, total_iters=3),
+                                                                          T.CosineAnnealingLR(9, 0.01)), (3,)))):
+        histories.append(fit(net, X, y, optimizer="sgd", lr=0.5, momentum=0.9, epochs=12, batch_size=16, seed=4,
+                             schedule=schedule, clip_grad_norm=0.3))
+    h_np, h_t = histories
+    np.testing.assert_allclose(h_np.lr, cnp.lr_curve(warm_cosine, 0.5, 12), rtol=1e-12)
+    np.testing.assert_allclose(h_t.lr, h_np.lr, rtol=1e-12)
+    np.testing.assert_allclose(h_np.step_loss, h_t.step_loss, rtol=1e-9)
+    np.testing.assert_allclose(h_np.grad_norm, h_t.grad_norm, rtol=1e-9)
+    assert len(h_np.grad_norm) == h_np.updates and max(h_np.grad_norm) > 0.3  # clipping was at work
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_schedule_from_either_backend_drives_either_backend(backend):
+    from companion.np import schedules as S
+    from companion.torch import schedules as T
+
+    X, y = xor_data()
+    net = _twin_nets()[backend == "torch"]
+    lrs = {}
+    for module in (S, T):
+        h = fit(net, X, y, optimizer="adam", lr=0.1, epochs=5, schedule=module.StepLR(2, gamma=0.5))
+        lrs[module.__name__] = h.lr
+    assert lrs[S.__name__] == lrs[T.__name__] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    with pytest.raises(TypeError, match="schedule must be one of"):
+        fit(net, X, y, schedule=lambda epoch: 0.1)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_clipping_caps_every_update_and_changes_nothing_when_the_cap_is_loose(backend):
+    X, y = xor_data()
+    runs = {}
+    for clip in (None, 1e9, 0.05):
+        net = _twin_nets()[backend == "torch"]
+        runs[clip] = fit(net, X, y, optimizer="sgd", lr=0.5, epochs=3, seed=1, clip_grad_norm=clip)
+    assert runs[None].grad_norm == [] and len(runs[0.05].grad_norm) == runs[0.05].updates
+    np.testing.assert_allclose(runs[1e9].step_loss, runs[None].step_loss, rtol=1e-6)
+    assert not np.allclose(runs[0.05].step_loss, runs[None].step_loss, rtol=1e-3)
+    with pytest.raises(ValueError, match="max_norm must be a non-negative number"):
+        fit(_twin_nets()[0], X, y, clip_grad_norm=-1)
+
+
+def test_the_default_learning_rate_is_the_schedules_base():
+    from companion.np.schedules import ExponentialLR
+
+    X, y = xor_data()
+    h = fit(_twin_nets()[0], X, y, optimizer="adam", epochs=3, schedule=ExponentialLR(0.5))
+    assert h.lr == pytest.approx([0.001, 0.0005, 0.00025])  # torch.optim.Adam's default lr, halved
