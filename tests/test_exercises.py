@@ -22,6 +22,7 @@ RIGHT = {
     "backprop.sigmoid_backward": lambda d, x: d * np.exp(-x) / (1 + np.exp(-x)) ** 2,
     "backprop.relu_backward": lambda d, x: np.where(x > 0, d, 0.0),
     "backprop.dense_backward": lambda d, x, w: (d @ w, d.T @ x, d.sum(axis=0)),
+    "backprop.xavier_bound": lambda fan_in, fan_out, gain: gain * math.sqrt(6 / (fan_in + fan_out)),
     "training.precision": lambda t, p: ((t == 1) & (p == 1)).sum() / max((p == 1).sum(), 1),
     "training.recall": lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1),
     "training.confusion_matrix": lambda t, p, k: np.bincount(t * k + p, minlength=k * k).reshape(k, k),
@@ -46,6 +47,8 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "backprop.sigmoid_backward": (lambda d, x: d * (1 / (1 + np.exp(-x))), "expected"),  # sigma, not sigma'
     "backprop.relu_backward": (lambda d, x: np.where(x > 0, 1.0, 0.0), "expected"),  # forgot dout
     "backprop.dense_backward": (lambda d, x, w: (d @ w, x.T @ d, d.sum(axis=0)), "expected"),  # dW transposed
+    "backprop.xavier_bound": (lambda fan_in, fan_out, gain: gain * math.sqrt(2 / (fan_in + fan_out)),
+                              "expected"),  # the std, not the bound: forgot the factor sqrt(3)
     "training.precision": (lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1), "expected"),
     "training.recall": (lambda t, p: ((t == 1) & (p == 1)).sum() / (t == 1).sum(), "y_true ="),  # 0/0
     "training.confusion_matrix": (lambda t, p, k: np.bincount(p * k + t, minlength=k * k).reshape(k, k),

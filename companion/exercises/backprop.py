@@ -3,6 +3,7 @@
 from companion.exercises.core import Exercise, register
 from companion.np.activations import activation_backward, activation_forward
 from companion.np.dense import dense_backward, dense_forward
+from companion.np.init import xavier_std
 
 
 def _vectors(rng):
@@ -38,4 +39,19 @@ register(Exercise(
            "(dx, dweight, dbias): dout is (N, out), x is (N, in), weight is (out, in).",
     reference=lambda dout, x, w: dense_backward(dout, dense_forward(x, w, w[:, 0] * 0)[1]),
     cases=_dense_cases, arg_names=("dout", "x", "weight"),
+))
+
+
+def _fan_cases(rng):
+    for _ in range(25):
+        fan_in, fan_out = (int(v) for v in rng.integers(1, 1000, size=2))
+        yield fan_in, fan_out, float(rng.choice([1.0, 5 / 3, 2 ** 0.5, rng.uniform(0.1, 3)]))
+
+
+register(Exercise(
+    id="backprop.xavier_bound",
+    prompt="Write xavier_bound(fan_in, fan_out, gain): the bound a of the Xavier-uniform draw U(-a, a), whose "
+           "standard deviation is gain * sqrt(2 / (fan_in + fan_out)).",
+    reference=lambda fan_in, fan_out, gain: 3 ** 0.5 * xavier_std((fan_out, fan_in), gain),
+    cases=_fan_cases, arg_names=("fan_in", "fan_out", "gain"),
 ))
