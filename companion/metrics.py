@@ -115,6 +115,24 @@ def roc_auc(y_true, scores, positive=1):
     return auc(fpr, tpr)
 
 
+def threshold_for_recall(y_true, scores, target=0.95, positive=1):
+    """The highest threshold t whose predictions ``scores >= t`` reach a recall of at least ``target``.
+
+    Raising a threshold can only lose positives, so this is the strictest rule that still finds the
+    required share of them: with P positives it is the m-th highest positive score, m the smallest
+    count with m / P >= target; any lower threshold flags at least as many negatives. Choose it on
+    validation data and apply it unchanged to the test set.
+    """
+    y_true, scores = _labels(y_true, scores)
+    if not 0 < target <= 1:
+        raise ValueError(f"target recall must lie in (0, 1], got {target}")
+    positive_scores = np.sort(np.asarray(scores, dtype=float)[y_true == positive])[::-1]
+    if positive_scores.size == 0:
+        raise ValueError(f"y_true holds no positive samples (positive={positive!r}), so recall is undefined")
+    reached = np.arange(1, positive_scores.size + 1) / positive_scores.size  # recall with the top m found
+    return float(positive_scores[np.argmax(reached >= target)])
+
+
 def _regression(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     check_same_shape(y_true, y_pred, "y_true", "y_pred")

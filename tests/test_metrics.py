@@ -79,3 +79,38 @@ def test_clear_errors():
         metrics.f1([1], [1], average="micro")
     with pytest.raises(ValueError, match="x must be monotonic"):
         metrics.auc([0, 1, 0.5], [0, 1, 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_threshold_for_recall_is_the_highest_that_reaches_the_target(data):
+    n = data.draw(st.integers(2, 40))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    y[0] = 1
+    scores = np.array(data.draw(st.lists(st.sampled_from([0.05, 0.2, 0.5, 0.5, 0.7, 0.9, 0.95]), min_size=n,
+                                         max_size=n)))  # few values, so ties are common
+    target = data.draw(st.sampled_from([0.1, 0.5, 0.8, 0.9, 0.95, 1.0]))
+    t = metrics.threshold_for_recall(y, scores, target)
+    assert skm.recall_score(y, scores >= t) >= target  # reaches the target ...
+    for higher in scores[scores > t]:  # ... and no higher candidate does
+        assert skm.recall_score(y, scores >= higher) < target
+    # Referee: the largest of scikit-learn's precision-recall thresholds whose recall reaches the target.
+    _, recall, thresholds = skm.precision_recall_curve(y, scores)
+    assert t == thresholds[recall[:-1] >= target].max()
+
+
+def test_threshold_for_recall_edge_cases_and_errors():
+    y, scores = np.array([0, 1, 1, 0, 1]), np.array([0.9, 0.8, 0.4, 0.3, 0.1])
+    assert metrics.threshold_for_recall(y, scores, 1.0) == 0.1  # every positive: down to the lowest one
+    assert metrics.threshold_for_recall(y, scores, 0.6) == 0.4  # two of three
+    assert metrics.threshold_for_recall(y, scores, 1 / 3) == 0.8  # one of three, despite 1/3 in floats
+    assert metrics.threshold_for_recall(1 - y, 1 - scores, 0.5, positive=1) == 0.7
+    assert metrics.threshold_for_recall(y + 1, scores, 0.6, positive=2) == 0.4
+    with pytest.raises(ValueError, match=r"target recall must lie in \(0, 1\], got 0"):
+        metrics.threshold_for_recall(y, scores, 0)
+    with pytest.raises(ValueError, match=r"target recall must lie in \(0, 1\], got 1.5"):
+        metrics.threshold_for_recall(y, scores, 1.5)
+    with pytest.raises(ValueError, match="no positive samples"):
+        metrics.threshold_for_recall(np.zeros(3, int), np.ones(3), 0.9)
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.threshold_for_recall(y, scores[:3], 0.9)

@@ -39,6 +39,7 @@ from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnor
 from companion.np.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, conv2d_naive,
                                 max_pool2d)
 from companion.np.lenet import build_lenet
+from companion.np.diagnostics import update_ratios
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.np.clip import clip_grad_norm
 from companion.np.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,

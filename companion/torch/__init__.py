@@ -22,6 +22,7 @@ from companion.torch.regularization import Dropout
 from companion.torch.normalization import BatchNorm1d
 from companion.torch.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, max_pool2d
 from companion.torch.lenet import build_lenet
+from companion.torch.diagnostics import update_ratios
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.torch.clip import clip_grad_norm
 from companion.torch.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,

@@ -1,0 +1,24 @@
+"""Training diagnostics in PyTorch: the same names as ``companion.np.diagnostics``."""
+
+import torch
+
+from companion._validate import check_same_shape
+
+
+def update_ratios(before, after):
+    """{name: ||after[name] - before[name]|| / ||before[name]||} for every parameter named in ``before``.
+
+    before, after: name -> tensor, e.g. ``{k: v.clone() for k, v in model.state_dict().items()}`` taken
+    before one ``optimizer.step()`` and ``model.state_dict()`` after it; ``after`` may hold more names.
+    Computed in float64 on the tensors' device; Python floats come back. A parameter whose norm is 0
+    gives inf (nan if it did not move either). See the NumPy twin for the rule of thumb.
+    """
+    missing = [name for name in before if name not in after]
+    if missing:
+        raise ValueError(f"after lacks the parameter(s) {missing} that before holds")
+    ratios = {}
+    for name, old in before.items():
+        old, new = old.detach().to(torch.float64), after[name].detach().to(torch.float64)
+        check_same_shape(old, new, f"before[{name!r}]", f"after[{name!r}]")
+        ratios[name] = float(torch.linalg.vector_norm(new - old) / torch.linalg.vector_norm(old))
+    return ratios
