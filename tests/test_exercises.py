@@ -19,6 +19,8 @@ RIGHT = {
     "losses.mse_grad": lambda p, t: 2 * (p - t) / p.size,
     "losses.binary_cross_entropy": lambda p, t: float(np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
     "losses.momentum_step": lambda w, g, v, lr, m: (w - lr * (m * v + g), m * v + g),
+    "losses.softmax_cross_entropy_grad": lambda z, y: (np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True))
+                                                       - np.eye(z.shape[1])[y]) / len(y),
     "backprop.sigmoid_backward": lambda d, x: d * np.exp(-x) / (1 + np.exp(-x)) ** 2,
     "backprop.relu_backward": lambda d, x: np.where(x > 0, d, 0.0),
     "backprop.dense_backward": lambda d, x, w: (d @ w, d.T @ x, d.sum(axis=0)),
@@ -44,6 +46,8 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "losses.binary_cross_entropy": (lambda p, t: float(np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))),
                                     "expected"),  # summed instead of averaged
     "losses.momentum_step": (lambda w, g, v, lr, m: (w - lr * g, m * v + g), "velocity ="),  # ignores velocity
+    "losses.softmax_cross_entropy_grad": (lambda z, y: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+                                          - np.eye(z.shape[1])[y], "expected"),  # no max shift, no 1/N
     "backprop.sigmoid_backward": (lambda d, x: d * (1 / (1 + np.exp(-x))), "expected"),  # sigma, not sigma'
     "backprop.relu_backward": (lambda d, x: np.where(x > 0, 1.0, 0.0), "expected"),  # forgot dout
     "backprop.dense_backward": (lambda d, x, w: (d @ w, x.T @ d, d.sum(axis=0)), "expected"),  # dW transposed

@@ -119,3 +119,19 @@ def test_bad_settings_are_named(module):
         module.StepLR(2).lr(0.1, -1)
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         module.lr_curve(module.StepLR(2), 0.1, 0)
+
+
+def test_schedule_plot_draws_each_curve():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from companion.viz.optim import plot_schedules
+
+    schedules = {"step": np_schedules.StepLR(10, 0.5), "cosine": np_schedules.CosineAnnealingLR(30)}
+    ax = plot_schedules(schedules, 0.1, 30)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["step", "cosine"]
+    np.testing.assert_allclose(lines[1].get_ydata(), cnp.lr_curve(schedules["cosine"], 0.1, 30))
+    plt.close("all")

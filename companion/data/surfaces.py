@@ -1,6 +1,7 @@
 """Two-dimensional loss surfaces for watching optimizers move (chapter: Losses and optimizers).
 
-Each surface gives its value f(p) and gradient for a point p = (x, y), and a start point.
+Each surface gives its value f(p) and gradient for a point p = (x, y), and a start point;
+:func:`hessian` gives its curvature, which sets the largest learning rate gradient descent survives.
 """
 
 from dataclasses import dataclass
@@ -51,3 +52,15 @@ SURFACES = {
 def get_surface(name):
     check_choice(name, "surface", SURFACES)
     return SURFACES[name]
+
+
+def hessian(name, point, h=1e-4):
+    """The 2 x 2 matrix of second derivatives at ``point``, by central differences of the gradient.
+
+    H[:, j] = (grad(p + h e_j) - grad(p - h e_j)) / (2 h); exact up to rounding on a quadratic surface.
+    Symmetrized, so that ``np.linalg.eigvalsh`` reads off the curvatures along the principal axes.
+    """
+    grad, p = get_surface(name).grad, np.asarray(point, dtype=float)
+    columns = [(grad(p + h * e) - grad(p - h * e)) / (2 * h) for e in np.eye(len(p))]
+    H = np.stack(columns, axis=1)
+    return (H + H.T) / 2

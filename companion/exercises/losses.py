@@ -3,7 +3,7 @@
 import numpy as np
 
 from companion.exercises.core import Exercise, register
-from companion.np.losses import binary_cross_entropy, mse_grad
+from companion.np.losses import binary_cross_entropy, mse_grad, softmax_cross_entropy_grad
 from companion.np.optim import sgd
 
 
@@ -52,4 +52,20 @@ register(Exercise(
            "param = param - lr * velocity.",
     reference=_momentum_reference, cases=_momentum_cases,
     arg_names=("param", "grad", "velocity", "lr", "momentum"),
+))
+
+
+def _softmax_ce_cases(rng):
+    yield np.array([[1000.0, 0.0, -1000.0]]), np.array([2])  # must not overflow: shift by the row maximum
+    for _ in range(24):
+        n, c = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+        yield rng.normal(scale=3, size=(n, c)), rng.integers(0, c, size=n)
+
+
+register(Exercise(
+    id="losses.softmax_cross_entropy_grad",
+    prompt="Write softmax_cross_entropy_grad(logits, labels): the gradient of mean_n(-log softmax(z_n)[y_n]) "
+           "with respect to the logits z (N, C), for integer labels y (N,). It is (softmax(z) - onehot(y)) / N; "
+           "compute the softmax stably (subtract each row's maximum first).",
+    reference=softmax_cross_entropy_grad, cases=_softmax_ce_cases, arg_names=("logits", "labels"),
 ))

@@ -6,6 +6,7 @@ from matplotlib.animation import FuncAnimation
 
 from companion.data.surfaces import get_surface
 from companion.np.optim import trajectory
+from companion.np.schedules import lr_curve
 
 COLOURS = {"sgd": "#c0392b", "momentum": "#8e44ad", "nesterov": "#2c3e50", "rmsprop": "#27ae60",
            "adam": "#2980b9", "adamw": "#16a085"}
@@ -71,3 +72,16 @@ def paths_animation(path_dict, surface="ravine", every=2):
     anim = FuncAnimation(fig, frame, frames=frames, interval=150)
     plt.close(fig)
     return anim
+
+
+def plot_schedules(schedules, base_lr, steps, ax=None):
+    """Learning rate against step for each schedule in ``schedules`` ({label: schedule}), one line each."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    for label, schedule in schedules.items():
+        ax.plot(range(steps), lr_curve(schedule, base_lr, steps), lw=1.8, label=label)
+    ax.set_xlabel("step (epoch)")
+    ax.set_ylabel("learning rate")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    return ax

@@ -43,3 +43,20 @@ def test_surface_switch():
     panel = OptimizerExplorer(draw=False)
     panel.surface.value = "rosenbrock"
     assert panel.paths[panel.optimizer.value][0].tolist() == list(get_surface("rosenbrock").start)
+
+
+def test_the_slider_reaches_rates_either_side_of_sgds_limit_on_the_ravine():
+    """The chapter sends readers to the two slider positions around 2 / (largest curvature)."""
+    from companion.data.surfaces import hessian
+
+    panel = OptimizerExplorer(draw=False)
+    values = panel.slider_values()
+    np.testing.assert_allclose(values[[0, -1]], [10.0 ** panel.lr.min, 10.0 ** panel.lr.max])
+    limit = 2 / np.linalg.eigvalsh(hessian("ravine", get_surface("ravine").start)).max()
+    below, above = values[values < limit].max(), values[values > limit].min()
+    assert above / below < 1.05  # the slider is fine enough to bracket the limit closely
+    panel.optimizer.value, panel.steps.value = "sgd", 300
+    panel.lr.value = below
+    assert "diverged" not in panel.status.value
+    panel.lr.value = above
+    assert "diverged" in panel.status.value and "the loss grew" in panel.status.value
