@@ -32,6 +32,14 @@ RIGHT = {
     "regularization.batchnorm": lambda x, g, b: g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b,
     "regularization.stopping_epoch": lambda losses, k: next(
         (e for e in range(1, len(losses) + 1) if e - 1 - int(np.argmin(losses[:e])) >= k), len(losses)),
+    "mlp.parameter_count": lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])),
+    "mlp.regression_forward": lambda x, w1, b1, w2, b2, m, s: (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2)[:, 0] * s + m,
+    "mlp.anomaly_flags": lambda train, test, q: (test > np.quantile(train, q)).astype(int),
+    "cnn.output_size": lambda h, k, p, s: (h + 2 * p - k) // s + 1,
+    "cnn.cross_correlation": lambda x, k: (np.lib.stride_tricks.sliding_window_view(x, k.shape) * k).sum(axis=(2, 3)),
+    "cnn.max_pool": lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
+        len(x) // s, s, x.shape[1] // s, s).max(axis=(1, 3)),
+    "cnn.conv_parameter_count": lambda c_in, c_out, k: c_out * (c_in * k * k + 1),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -61,6 +69,16 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "regularization.batchnorm": (lambda x, g, b: g * (x - x.mean(0)) / x.std(0, ddof=1) + b, "expected"),
     "regularization.stopping_epoch": (lambda losses, k: min(len(losses), int(np.argmin(losses)) + 1 + k),
                                       "patience ="),  # looks into the future
+    "mlp.parameter_count": (lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), "expected 2081"),  # no biases
+    "mlp.regression_forward": (lambda x, w1, b1, w2, b2, m, s: (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2)[:, 0],
+                               "y_std ="),  # left in standardized units
+    "mlp.anomaly_flags": (lambda train, test, q: (test > np.percentile(train, q)).astype(int), "expected"),  # q is not %
+    "cnn.output_size": (lambda h, k, p, s: (h + p - k) // s + 1, "expected 8"),  # padding on one side only
+    "cnn.cross_correlation": (lambda x, k: (np.lib.stride_tricks.sliding_window_view(x, k.shape) * k[::-1, ::-1]).sum(
+        axis=(2, 3)), "expected"),  # flipped the kernel: a true convolution
+    "cnn.max_pool": (lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
+        len(x) // s, s, x.shape[1] // s, s).mean(axis=(1, 3)), "expected [[4. 2.]"),  # averaged
+    "cnn.conv_parameter_count": (lambda c_in, c_out, k: c_out * (k * k + 1), "in_channels ="),  # one channel
 }
 
 
@@ -68,6 +86,8 @@ def test_every_exercise_has_both_answers():
     assert set(RIGHT) == set(EXERCISES) == set(WRONG)
     assert sum(i.startswith("intro.") for i in EXERCISES) >= 3
     assert sum(i.startswith("forward.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("mlp.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("cnn.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

@@ -29,8 +29,17 @@ ALLOWED = {
     "01_history": {
     },
     "02_forward_propagation": {
-    },
-    "03_losses_and_optimizers": {
+        "0.5": "input of the worked example (companion.data.worked_example)",
+        "0.8": "input of the worked example (companion.data.worked_example)",
+        "0.3": "input of the worked example (companion.data.worked_example)",
+        "0.6": "input of the worked example (companion.data.worked_example)",
+        "0.9": "input of the worked example (companion.data.worked_example)",
+        "0.1": "input of the worked example (companion.data.worked_example)",
+        "0.2": "input of the worked example (companion.data.worked_example)",
+        "0.7": "input of the worked example (companion.data.worked_example)",
+        "0.05": "input of the worked example (companion.data.worked_example)",
+        "0.4": "input of the worked example (companion.data.worked_example); also Exercise 4's given w5 = -0.4",
+        "0.044715": "constant of Hendrycks & Gimpel's tanh approximation of GELU (a fact of the formula)",
     },
     "04_backpropagation": {
     },
