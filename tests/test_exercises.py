@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from companion.exercises import EXERCISES, check, describe
 
@@ -28,6 +29,7 @@ RIGHT = {
     "training.precision": lambda t, p: ((t == 1) & (p == 1)).sum() / max((p == 1).sum(), 1),
     "training.recall": lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1),
     "training.confusion_matrix": lambda t, p, k: np.bincount(t * k + p, minlength=k * k).reshape(k, k),
+    "backprop.unbroadcast": lambda g, shape: torch.tensor(g).sum_to_size(shape).numpy(),
     "regularization.dropout": lambda x, m, p: np.where(m > 0, x / (1 - p), 0.0),
     "regularization.batchnorm": lambda x, g, b: g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b,
     "regularization.stopping_epoch": lambda losses, k: next(
@@ -66,6 +68,8 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "training.confusion_matrix": (lambda t, p, k: np.bincount(p * k + t, minlength=k * k).reshape(k, k),
                                   "expected"),  # transposed
     "regularization.dropout": (lambda x, m, p: x * m, "expected"),  # forgot to rescale
+    "backprop.unbroadcast": (lambda g, shape: g.sum(axis=tuple(range(g.ndim - len(shape)))),
+                             "expected shape"),  # summed the added leading axes, forgot the stretched size-1 ones
     "regularization.batchnorm": (lambda x, g, b: g * (x - x.mean(0)) / x.std(0, ddof=1) + b, "expected"),
     "regularization.stopping_epoch": (lambda losses, k: min(len(losses), int(np.argmin(losses)) + 1 + k),
                                       "patience ="),  # looks into the future

@@ -2,6 +2,7 @@
 
 from companion.exercises.core import Exercise, register
 from companion.np.activations import activation_backward, activation_forward
+from companion.np.autodiff import unbroadcast
 from companion.np.dense import dense_backward, dense_forward
 from companion.np.init import xavier_std
 
@@ -54,4 +55,21 @@ register(Exercise(
            "standard deviation is gain * sqrt(2 / (fan_in + fan_out)).",
     reference=lambda fan_in, fan_out, gain: 3 ** 0.5 * xavier_std((fan_out, fan_in), gain),
     cases=_fan_cases, arg_names=("fan_in", "fan_out", "gain"),
+))
+
+
+def _broadcast_cases(rng):
+    for _ in range(25):
+        shape = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+        lead = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 2))))
+        grown = lead + tuple(int(rng.integers(2, 4)) if size == 1 and rng.random() < 0.7 else size for size in shape)
+        yield rng.normal(size=grown), shape
+
+
+register(Exercise(
+    id="backprop.unbroadcast",
+    prompt="Write unbroadcast(grad, shape): a value of this shape was broadcast up to grad.shape in the forward "
+           "pass; return its gradient, grad summed over every broadcast axis, with exactly the given shape.",
+    reference=unbroadcast,
+    cases=_broadcast_cases, arg_names=("grad", "shape"),
 ))

@@ -9,8 +9,12 @@ broadcast is summed back down to the input's shape.
 import numpy as np
 
 
-def _unbroadcast(grad, shape):
-    """Sum ``grad`` over the axes along which an array of ``shape`` was broadcast."""
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes along which an array of ``shape`` was broadcast; returns ``shape``.
+
+    A broadcast value is reused by every position it was copied to, so its gradient is the sum of
+    theirs (the fan-out rule); ``torch.Tensor.sum_to_size`` does the same.
+    """
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
     for axis, size in enumerate(shape):
@@ -48,8 +52,8 @@ class Tensor:
         out = Tensor(self.value + other.value, (self, other), "+")
 
         def backward():  # d(a + b)/da = d(a + b)/db = 1
-            self._accumulate(_unbroadcast(out.grad, self.shape))
-            other._accumulate(_unbroadcast(out.grad, other.shape))
+            self._accumulate(unbroadcast(out.grad, self.shape))
+            other._accumulate(unbroadcast(out.grad, other.shape))
         out._backward = backward
         return out
 
@@ -58,8 +62,8 @@ class Tensor:
         out = Tensor(self.value * other.value, (self, other), "*")
 
         def backward():  # d(a b)/da = b,  d(a b)/db = a
-            self._accumulate(_unbroadcast(out.grad * other.value, self.shape))
-            other._accumulate(_unbroadcast(out.grad * self.value, other.shape))
+            self._accumulate(unbroadcast(out.grad * other.value, self.shape))
+            other._accumulate(unbroadcast(out.grad * self.value, other.shape))
         out._backward = backward
         return out
 
