@@ -27,6 +27,7 @@ ALLOWED = {
     "00_introduction": {
     },
     "01_history": {
+        "3.2": "ImageNet's size in 2009, 3.2 million images, as Deng et al. (2009) report it: a fact",
     },
     "02_forward_propagation": {
         "0.5": "input of the worked example (companion.data.worked_example)",
@@ -41,13 +42,19 @@ ALLOWED = {
         "0.4": "input of the worked example (companion.data.worked_example); also Exercise 4's given w5 = -0.4",
         "0.044715": "constant of Hendrycks & Gimpel's tanh approximation of GELU (a fact of the formula)",
     },
+    "03_losses_and_optimizers": {
+    },
     "04_backpropagation": {
+        "0.5": "an input: the worked example's given w6, and the point x = 0.5 of the float32/float64 demo",
+        "0.7": "an input: the worked example's given w5",
+        "0.25": "a fact: the sigmoid's largest slope, sigma'(0) = 1/4",
     },
     "05_training_and_evaluation": {
     },
     "06_overfitting_and_regularization": {
     },
     "07_mlp": {
+        "0.003": "the width-and-depth sweep's fixed learning rate, an input set in the code cell",
     },
     "08_cnn": {
     },
