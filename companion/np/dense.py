@@ -36,7 +36,7 @@ def dense_forward(x, weight, bias=None):
 
 
 def dense_backward(dout, cache):
-    """Backward pass of y = x W^T + b.
+    """Backward pass of y = x W^T + b (derived in the chapter *Backpropagation*, "in matrix form").
 
     From dL/dy (N, out): dL/dx = dy W (N, in), dL/dW = dy^T x (out, in), dL/db = sum_n dy (out,).
     A 1-D x is treated as a batch of one. Returns (dx, dweight, dbias); dbias is None without a bias.
@@ -55,7 +55,7 @@ def dense_backward(dout, cache):
 class Dense:
     """A dense layer holding its parameters, for use inside :class:`companion.np.Sequential`.
 
-    Build it from given arrays (``weight=``, ``bias=``) or draw PyTorch's default initialisation
+    Build it from given arrays (``weight=``, ``bias=``) or draw PyTorch's default initialization
     from ``rng`` (a ``numpy.random.Generator``; None uses NumPy's global generator).
     After :meth:`backward`, ``grads`` holds dL/dweight and dL/dbias under the parameters' names.
     """
