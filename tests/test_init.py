@@ -325,8 +325,8 @@ def test_numpy_propagation_statistics_match_autograd_by_hand():
     h2 = torch.relu(twin[2](h1))
     h2.retain_grad()
     (h2 * torch.tensor(dout)).sum().backward()
-    np.testing.assert_allclose(ours["activation_std"], [h1.std(unbiased=False).item(), h2.std(unbiased=False).item()])
-    np.testing.assert_allclose(ours["gradient_std"], [h1.grad.std(unbiased=False).item(), np.std(dout)])
+    np.testing.assert_allclose(ours["activation_std"], [h1.std(correction=0).item(), h2.std(correction=0).item()])
+    np.testing.assert_allclose(ours["gradient_std"], [h1.grad.std(correction=0).item(), np.std(dout)])
     by_hand = (dout * (h2.detach().numpy() > 0)) @ net.layers[2].weight  # dL/dh1 = (dout ⊙ relu'(z2)) W2
     assert ours["gradient_std"][0] == pytest.approx(np.std(by_hand), rel=1e-12)
 

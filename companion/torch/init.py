@@ -104,9 +104,9 @@ def propagation_statistics(net, x, dout):
     for out in outputs:
         out.retain_grad()  # keep dL/dh_l, which autograd would free for a non-leaf tensor
     (outputs[-1] * dout).sum().backward()  # L = sum(output · dout) has dL/d(output) = dout
-    # std with the 1/N of np.std (unbiased=False), so the twins agree
-    return {"activation_std": np.array([float(o.detach().std(unbiased=False)) for o in outputs]),
-            "gradient_std": np.array([float(o.grad.std(unbiased=False)) for o in outputs])}
+    # std with the 1/N of np.std (correction=0), so the twins agree
+    return {"activation_std": np.array([float(o.detach().std(correction=0)) for o in outputs]),
+            "gradient_std": np.array([float(o.grad.std(correction=0)) for o in outputs])}
 
 
 def deep_stack_statistics(activation, init, scale=1.0, depth=30, width=256, batch=256, rng=None, dtype=None,
