@@ -12,6 +12,10 @@ RIGHT = {
     "intro.neuron": lambda x, w, b: max(0.0, float(np.dot(w, x) + b)),
     "intro.parameter_count": 3 * 4 + 4 + 4 * 2 + 2,
     "intro.updates": lambda n, b, e: e * math.ceil(n / b),
+    "history.perceptron_update": lambda w, b, x, t, lr: (w + lr * (t - int(w @ x + b > 0)) * x,
+                                                         b + lr * (t - int(w @ x + b > 0))),
+    "history.plateau_loss": lambda t, n: -sum(np.log(np.mean(t == v)) for v in t) / n,
+    "history.oja_direction": lambda X: (lambda v: v * np.sign(v[0]))(np.linalg.svd(X, full_matrices=False)[2][0]),
     "forward.sigmoid": lambda x: np.exp(-np.logaddexp(0, -x)),
     "forward.dense": lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
     "forward.softmax": lambda z: np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True)),
@@ -25,11 +29,11 @@ RIGHT = {
     "backprop.sigmoid_backward": lambda d, x: d * np.exp(-x) / (1 + np.exp(-x)) ** 2,
     "backprop.relu_backward": lambda d, x: np.where(x > 0, d, 0.0),
     "backprop.dense_backward": lambda d, x, w: (d @ w, d.T @ x, d.sum(axis=0)),
+    "backprop.unbroadcast": lambda g, shape: torch.tensor(g).sum_to_size(shape).numpy(),
     "backprop.xavier_bound": lambda fan_in, fan_out, gain: gain * math.sqrt(6 / (fan_in + fan_out)),
     "training.precision": lambda t, p: ((t == 1) & (p == 1)).sum() / max((p == 1).sum(), 1),
     "training.recall": lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1),
     "training.confusion_matrix": lambda t, p, k: np.bincount(t * k + p, minlength=k * k).reshape(k, k),
-    "backprop.unbroadcast": lambda g, shape: torch.tensor(g).sum_to_size(shape).numpy(),
     "regularization.dropout": lambda x, m, p: np.where(m > 0, x / (1 - p), 0.0),
     "regularization.batchnorm": lambda x, g, b: g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b,
     "regularization.stopping_epoch": lambda losses, k: next(
@@ -47,6 +51,9 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
     "intro.parameter_count": (3 * 4 + 4 * 2, "expected 26"),  # forgot the biases
     "intro.updates": (lambda n, b, e: (n // b) * e, "batch_size ="),  # dropped the last partial batch
+    "history.perceptron_update": (lambda w, b, x, t, lr: (w + lr * t * x, b + lr * t), "expected"),  # even when right
+    "history.plateau_loss": (lambda t, n: -sum(np.log(np.mean(t == v)) for v in t) / len(t), "n = 4"),  # per stuck input
+    "history.oja_direction": (lambda X: np.linalg.eigh(X.T @ X)[1][:, 0], "expected"),  # smallest eigenvalue's axis
     "forward.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "FloatingPointError: overflow"),  # e^800 = inf
     "forward.dense": (lambda x, w, b: x @ w + b, "your function raised ValueError"),  # wrong layout
     "forward.softmax": (lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), "nan"),
@@ -61,6 +68,8 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "backprop.sigmoid_backward": (lambda d, x: d * (1 / (1 + np.exp(-x))), "expected"),  # sigma, not sigma'
     "backprop.relu_backward": (lambda d, x: np.where(x > 0, 1.0, 0.0), "expected"),  # forgot dout
     "backprop.dense_backward": (lambda d, x, w: (d @ w, x.T @ d, d.sum(axis=0)), "expected"),  # dW transposed
+    "backprop.unbroadcast": (lambda g, shape: g.sum(axis=tuple(range(g.ndim - len(shape)))),
+                             "expected shape"),  # summed the added leading axes, forgot the stretched size-1 ones
     "backprop.xavier_bound": (lambda fan_in, fan_out, gain: gain * math.sqrt(2 / (fan_in + fan_out)),
                               "expected"),  # the std, not the bound: forgot the factor sqrt(3)
     "training.precision": (lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1), "expected"),
@@ -68,8 +77,6 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "training.confusion_matrix": (lambda t, p, k: np.bincount(p * k + t, minlength=k * k).reshape(k, k),
                                   "expected"),  # transposed
     "regularization.dropout": (lambda x, m, p: x * m, "expected"),  # forgot to rescale
-    "backprop.unbroadcast": (lambda g, shape: g.sum(axis=tuple(range(g.ndim - len(shape)))),
-                             "expected shape"),  # summed the added leading axes, forgot the stretched size-1 ones
     "regularization.batchnorm": (lambda x, g, b: g * (x - x.mean(0)) / x.std(0, ddof=1) + b, "expected"),
     "regularization.stopping_epoch": (lambda losses, k: min(len(losses), int(np.argmin(losses)) + 1 + k),
                                       "patience ="),  # looks into the future
@@ -89,6 +96,7 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
 def test_every_exercise_has_both_answers():
     assert set(RIGHT) == set(EXERCISES) == set(WRONG)
     assert sum(i.startswith("intro.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("history.") for i in EXERCISES) >= 3
     assert sum(i.startswith("forward.") for i in EXERCISES) >= 3
     assert sum(i.startswith("mlp.") for i in EXERCISES) >= 3
     assert sum(i.startswith("cnn.") for i in EXERCISES) >= 3
@@ -135,6 +143,7 @@ def test_answer_cannot_corrupt_the_reference_inputs():
         return out
 
     assert check("forward.sigmoid", vandal).correct
+
 
 def test_naive_sigmoid_is_rejected_for_its_overflow():
     """1 / (1 + e^-x) returns the right 0 at x = -800, but only after e^800 overflowed to inf."""
