@@ -98,6 +98,19 @@ def test_float32_stays_float32(label, f, df, referee, options):
     np.testing.assert_allclose(f(x, **options), referee(torch.tensor(x), **options).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_float32_tanh_gelu_derivative_over_the_whole_range():
+    """Below about x = -4 the float32 derivative is a difference of two nearly equal terms, each
+    carrying tanh's rounding (about 6e-8 near -1) amplified about 20-fold; both backends stay within
+    that bound of the float64 value, and so within twice it of each other."""
+    x = np.linspace(-10, 10, 4001)
+    exact = cnp.gelu_derivative(x, approximate="tanh")
+    t = torch.tensor(x.astype(np.float32), requires_grad=True)
+    F.gelu(t, approximate="tanh").sum().backward()
+    ours = cnp.gelu_derivative(x.astype(np.float32), approximate="tanh")
+    bound = 25 * np.finfo(np.float32).eps * np.maximum(1, np.abs(exact))
+    assert (np.abs(ours - exact) <= bound).all() and (np.abs(t.grad.numpy() - exact) <= bound).all()
+
+
 def test_a_numpy_float64_slope_keeps_float32_input_float32():
     x = _draw((3, 4), 5).astype(np.float32)
     assert cnp.leaky_relu(x, np.float64(0.1)).dtype == np.float32
