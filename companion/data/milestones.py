@@ -9,7 +9,7 @@ MILESTONES = [
     (1949, "Hebb: use strengthens the connection between neurons", "hebb1949organization"),
     (1958, "Rosenblatt: the perceptron learns", "rosenblatt1958perceptron"),
     (1969, "Minsky & Papert: the limits of perceptrons (XOR)", "minsky1969perceptrons"),
-    (1974, "Werbos: backpropagation proposed for neural networks", "werbos1974beyond"),
+    (1974, "Werbos: backpropagation in his PhD thesis", "werbos1974beyond"),
     (1986, "Rumelhart, Hinton & Williams popularize backpropagation", "rumelhart1986learning"),
     (2012, "AlexNet wins ImageNet on GPUs", "krizhevsky2012imagenet"),
     (2015, "AlphaGo beats the European Go champion 5–0", "silver2016mastering"),

@@ -1,8 +1,11 @@
-"""Hebbian learning (chapter: History): "cells that fire together wire together".
+"""Hebbian learning (chapter: History): use strengthens a connection (Hebb 1949; "cells that fire
+together wire together" is a later paraphrase, not Hebb's wording).
 
 Hebb's rule strengthens a weight in proportion to the product of the activities it connects,
-dw = lr * y * x with y = w . x. Nothing limits that growth. Oja's rule subtracts a decay,
-dw = lr * y * (x - y w), which keeps |w| near 1 and turns w toward the data's first principal axis.
+dw = lr * y * x with y = w . x. Nothing limits that growth: every step adds exactly
+2 lr y^2 + lr^2 y^2 |x|^2 to |w|^2. Oja's rule subtracts a decay, dw = lr * y * (x - y w), which keeps
+|w| near 1 and, for centred inputs, turns w toward their first principal axis (the top eigenvector of
+the covariance matrix).
 """
 
 import numpy as np

@@ -1,8 +1,9 @@
-"""The timeline figure of the history chapter."""
+"""Figures of the history chapter: the timeline, and XOR in input space and hidden space."""
 
 import textwrap
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from companion.data.milestones import MILESTONES
 
@@ -33,4 +34,36 @@ def timeline(milestones=MILESTONES, ax=None):
     ax.set_xlim(1936, 2024)
     ax.set_ylim(-5.1, 5.1)
     ax.axis("off")
+    return ax
+
+
+XOR_LABELS = ("(0,0)", "(0,1)", "(1,0)", "(1,1)")
+LABEL_OFFSETS = ((8, 8), (8, -16), (-42, 8), (-42, -16))  # distinct, so coinciding points stay readable
+SIZES = (260, 190, 120, 60)  # shrinking, so a point drawn on top of another leaves a visible ring
+
+
+def xor_panel(points, targets, ax=None, title="", line=None, labels=XOR_LABELS):
+    """The four XOR inputs as placed by some layer: points (4, 2), coloured by target, each labelled.
+
+    ``line`` = (w (2,), b) draws the output neuron's boundary w . h + b = 0 across the panel.
+    """
+    points = np.asarray(points, dtype=float)
+    if points.shape != (len(labels), 2):
+        raise ValueError(f"points must be ({len(labels)}, 2), one row per labelled input; got {points.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    ax.scatter(points[:, 0], points[:, 1], c=targets, cmap="RdBu", vmin=0, vmax=1, edgecolors="black",
+               s=SIZES[:len(points)], zorder=2)
+    for (px, py), label, offset in zip(points, labels, LABEL_OFFSETS):
+        ax.annotate(label, (px, py), textcoords="offset points", xytext=offset)
+    if line is not None:
+        w, b = line
+        xs = np.linspace(-1.4, 1.4, 2)
+        if abs(w[1]) > 1e-12:
+            ax.plot(xs, -(w[0] * xs + b) / w[1], "k--")
+        else:  # a vertical boundary
+            ax.axvline(-b / w[0], color="black", linestyle="--")
+        ax.set_xlim(-1.4, 1.4)  # tanh outputs lie in (-1, 1); the margin leaves room for the labels
+        ax.set_ylim(-1.4, 1.4)
+    ax.set_title(title, fontsize=10)
     return ax
