@@ -23,13 +23,37 @@ register(Exercise(
     arg_names=("w", "b", "x", "t", "lr"),
 ))
 
+
+def plateau_loss(targets, n):
+    """Lowest mean binary cross-entropy over n inputs when the inputs labelled ``targets`` share one output
+    p (they land on one point of hidden space) and the other n - len(targets) are answered exactly.
+
+    The best shared output is p = mean(targets); 0 log 0 counts as 0.
+    """
+    t = np.asarray(targets, dtype=float)
+    p = t.mean()
+    if p in (0.0, 1.0):  # all alike: one output can be exactly right for all of them
+        return 0.0
+    return float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).sum() / n)
+
+
+def _plateau_cases(rng):
+    yield np.array([1, 0]), 4  # seed 2 of the chapter: (1, 0) and (1, 1) collide
+    yield np.array([1, 1, 0]), 4  # three inputs collide
+    for _ in range(23):
+        k = int(rng.integers(2, 6))
+        yield rng.integers(0, 2, size=k), k + int(rng.integers(0, 5))
+
+
 register(Exercise(
-    id="history.xor_plateau_loss",
-    prompt="A stuck 2-2-1 XOR network outputs 0.5 for two of the four inputs and almost exactly the right "
-           "answer (0 or 1) for the other two. What mean binary cross-entropy over the four inputs does it "
-           "approach as its right answers become exact? (A number.)",
-    reference=lambda: float(np.log(2) / 2),  # two of four terms are -log 0.5, the others tend to 0
-    rtol=1e-4,
+    id="history.plateau_loss",
+    prompt="Write plateau_loss(targets, n): the lowest mean binary cross-entropy over n inputs when the inputs "
+           "whose labels are in targets (an array of 0s and 1s) must all get one shared output p, and the other "
+           "n - len(targets) inputs are answered exactly (they cost nothing). The best shared p is the fraction "
+           "of ones in targets; count 0 log 0 as 0.",
+    reference=plateau_loss,
+    cases=_plateau_cases,
+    arg_names=("targets", "n"),
 ))
 
 
