@@ -190,3 +190,11 @@ def check_clip_args(max_norm, norm_type):
 def nonfinite_norm_message(total_norm, norm_type):
     return (f"the total {norm_type:g}-norm of the gradients is {float(total_norm)}, so it cannot be clipped; "
             "pass error_if_nonfinite=False to scale the gradients by it anyway")
+
+
+def check_threshold(threshold):
+    """A soft-threshold (shrinkage) amount: a real number >= 0, as torch's softshrink requires."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
+        raise ValueError(f"the threshold must be a number, got {threshold!r}")
+    if not threshold >= 0:  # also catches NaN
+        raise ValueError(f"the threshold must be non-negative, got {threshold}")

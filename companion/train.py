@@ -24,7 +24,7 @@ from companion.np.clip import clip_grad_norm as np_clip_grad_norm
 from companion.np.network import Sequential as NumpySequential
 from companion.np.optim import RULES as NUMPY_RULES
 from companion.np.optim import Optimizer as NumpyOptimizer
-from companion.np.regularization import penalty_grad
+from companion.np.regularization import penalty_grad, soft_threshold
 
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse")
 
@@ -123,14 +123,21 @@ class _NumpyBackend:
         self.net.backward(grad)
         grads, state = self.net.gradients(), self.net.state_dict()
         params = {k: state[k] for k in grads}  # learnable parameters only, not batch-norm statistics
-        if self.regularization:
+        if self.regularization and self.regularization[0] != "l1_proximal":  # that one acts after the step
             kind, rate = self.regularization
             grads = {k: g + penalty_grad(params[k], kind, rate) if _is_penalised(self.net, k) else g
                      for k, g in grads.items()}
         if self.clip is not None:
             grads, self.grad_norm = np_clip_grad_norm(grads, self.clip)
-        self.net.load_state_dict({**state, **self.optimizer.step(params, grads)})
+        self.net.load_state_dict({**state, **self._proximal(self.optimizer.step(params, grads))})
         return value
+
+    def _proximal(self, params):
+        """With ("l1_proximal", rate): w <- soft_threshold(w, lr * rate) on the penalised weights (ISTA)."""
+        if not self.regularization or self.regularization[0] != "l1_proximal":
+            return params
+        threshold = self.lr() * self.regularization[1]
+        return {k: soft_threshold(v, threshold) if _is_penalised(self.net, k) else v for k, v in params.items()}
 
 
 def _np_loss(loss, out, y):
@@ -191,7 +198,7 @@ class _TorchBackend:
             target = self._tensor(y).reshape(out.shape)
             value = F.mse_loss(out, target) if loss == "mse" else F.binary_cross_entropy(out, target)
         objective = value
-        if self.regularization:
+        if self.regularization and self.regularization[0] != "l1_proximal":  # that one acts after the step
             weights = [p for name, p in self.net.named_parameters() if _is_penalised(self.net, name)]
             objective = value + penalty(weights, *self.regularization)
         self.optimizer.zero_grad()
@@ -199,7 +206,19 @@ class _TorchBackend:
         if self.clip is not None:
             self._clip()
         self.optimizer.step()
+        if self.regularization and self.regularization[0] == "l1_proximal":
+            self._proximal()
         return value.item()
+
+    def _proximal(self):
+        """w <- soft_threshold(w, lr * rate) on the penalised weights, after the optimizer's step (ISTA)."""
+        from companion.torch.regularization import soft_threshold as torch_soft_threshold
+
+        threshold = self.lr() * self.regularization[1]
+        with self.torch.no_grad():
+            for name, p in self.net.named_parameters():
+                if _is_penalised(self.net, name):
+                    p.copy_(torch_soft_threshold(p, threshold))
 
     def _clip(self):
         from companion.torch.clip import clip_grad_norm
@@ -260,16 +279,16 @@ def _diverged(history, epoch, value, hyper, warn=True):
 class Trainer:
     """Runs training one epoch at a time (the Playground steps it), keeping a :class:`History`.
 
-    Arguments as for :func:`fit`; ``regularization`` is None or ("l1" | "l2", rate), applied to the
-    weights (not the biases). ``warn=False`` records a divergence without issuing a warning (for a
-    caller that shows ``history.message`` itself).
+    Arguments as for :func:`fit`; ``regularization`` is None or ("l1" | "l2" | "l1_proximal", rate),
+    applied to the weights (not the biases). ``warn=False`` records a divergence without issuing a
+    warning (for a caller that shows ``history.message`` itself).
     """
 
     def __init__(self, net, loss="cross_entropy", optimizer="sgd", batch_size=32, seed=0, regularization=None,
                  warn=True, schedule=None, clip_grad_norm=None, **hyper):
         check_choice(loss, "loss", LOSSES)
         if regularization is not None:
-            check_choice(regularization[0], "regularization", ("l1", "l2"))
+            check_choice(regularization[0], "regularization", ("l1", "l2", "l1_proximal"))
         if clip_grad_norm is not None:
             check_clip_args(clip_grad_norm, 2.0)
         self.net, self.loss, self.batch_size, self.hyper, self.warn = net, loss, batch_size, hyper, warn
@@ -336,11 +355,13 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     "adamw", with its hyperparameters as keywords (lr=0.1, momentum=0.9, …). validation: (X_val,
     y_val) evaluated after every epoch. callbacks: functions called as ``f(history)`` after every epoch
     (live plots). progress: a tqdm bar over epochs. seed: the mini-batch shuffle. regularization:
-    None or ("l1" | "l2", rate) on the weights. early_stopping: a patience in epochs; training stops
-    when the validation loss has not improved for that many epochs, and the network gets back the
-    weights of its best epoch (``history.best_epoch``). schedule: a learning-rate schedule from
-    ``companion.np.schedules`` or ``companion.torch.schedules`` (either works for either backend),
-    stepped after every epoch from the base rate ``lr``; ``history.lr`` keeps each epoch's rate.
+    None or ("l1" | "l2" | "l1_proximal", rate) on the weights ("l1_proximal": no L1 gradient; after
+    each update the weights are soft-thresholded by lr * rate, which gives exact zeros). early_stopping:
+    a patience in epochs; training stops when the validation loss has not improved for that many
+    epochs, and the network gets back the weights of its best epoch (``history.best_epoch``). schedule:
+    a learning-rate schedule from ``companion.np.schedules`` or ``companion.torch.schedules`` (either
+    works for either backend), stepped after every epoch from the base rate ``lr``; ``history.lr``
+    keeps each epoch's rate.
     clip_grad_norm: a max_norm; every update's gradients are rescaled to a total 2-norm of at most
     that (``history.grad_norm`` keeps the norms before clipping). Accuracy is recorded for a
     classification loss or a sigmoid or softmax output under any loss.

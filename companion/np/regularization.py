@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from companion._validate import check_threshold
+
 
 def _check_rate(p):
     if not 0 <= p < 1:
@@ -68,3 +70,27 @@ def penalty_grad(weight, kind, rate):
     if kind == "l2":
         return rate * weight
     raise ValueError(f"unknown regularization {kind!r}; choose 'l1' or 'l2'")
+
+
+def soft_threshold(w, threshold=0.5):
+    """The proximal operator of threshold * ||w||_1: sign(w) * max(|w| - threshold, 0), elementwise.
+
+    Every entry within ``threshold`` of zero becomes exactly 0; the others move ``threshold`` toward
+    zero. A gradient step on the loss followed by this with threshold = lr * rate is one step of
+    proximal gradient descent on loss + rate * ||w||_1 (ISTA). Same as
+    ``torch.nn.functional.softshrink(w, lambd=threshold)``, whose default 0.5 it keeps.
+
+    Shape: w any shape; the output has w's shape and (floating) dtype.
+    """
+    check_threshold(threshold)
+    w = np.asarray(w)
+    w = w if np.issubdtype(w.dtype, np.floating) else w.astype(float)
+    inside = np.where(np.isnan(w), w, np.zeros_like(w))  # NaN stays NaN, as in softshrink
+    return np.where(np.abs(w) > threshold, w - threshold * np.sign(w), inside)
+
+
+def soft_threshold_backward(dout, w, threshold=0.5):
+    """d soft_threshold / dw applied to dout: dout where |w| > threshold, else 0 (softshrink's rule at the kink)."""
+    check_threshold(threshold)
+    w = np.asarray(w)
+    return np.where(np.abs(w) > threshold, dout, np.zeros_like(dout))

@@ -1,0 +1,78 @@
+"""Data augmentation (chapter: Overfitting and regularization): images shifted by a few pixels.
+
+A digit moved one pixel to the left is still the same digit, so shifted copies of the training
+images are new examples for free: the network is asked to give the same answer for all of them,
+which is a form of regularization. Images come as (N, H, W) or flattened as (N, H*W), such as the
+8x8 digits (N, 64); the pixels that a shift uncovers are filled with zeros (the digits' background).
+"""
+
+import numpy as np
+
+from companion._validate import check_rank
+
+
+def _as_images(X, image_shape):
+    """(images (N, H, W), how to give them back in X's layout)."""
+    X = np.asarray(X)
+    check_rank(X, "X", (2, 3))
+    if X.ndim == 3:
+        return X, lambda images: images
+    if image_shape is None:
+        side = int(round(np.sqrt(X.shape[1])))
+        if side * side != X.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features, not a square number: pass image_shape=(H, W)")
+        image_shape = (side, side)
+    height, width = image_shape
+    if height * width != X.shape[1]:
+        raise ValueError(f"image_shape {tuple(image_shape)} has {height * width} pixels but X has "
+                         f"{X.shape[1]} features")
+    return X.reshape(len(X), height, width), lambda images: images.reshape(len(images), -1)
+
+
+def shift_images(X, shifts, image_shape=None):
+    """Move each image by whole pixels, (dy, dx) = (down, right); uncovered pixels become 0.
+
+        out[n, i, j] = X[n, i - dy_n, j - dx_n]   (0 where that falls outside the image)
+
+    X: (N, H, W), or (N, H*W) with ``image_shape=(H, W)`` (square images need none). shifts: one
+    (dy, dx) pair for every image, or (N, 2), one pair each; |dy| < H and |dx| < W. Returns an array
+    with X's shape and dtype.
+    """
+    images, restore = _as_images(X, image_shape)
+    n, height, width = images.shape
+    shifts = np.broadcast_to(np.asarray(shifts), (n, 2)) if np.ndim(shifts) == 1 else np.asarray(shifts)
+    if shifts.shape != (n, 2) or not np.issubdtype(shifts.dtype, np.integer):
+        raise ValueError(f"shifts must be integer (dy, dx) pairs, one pair or one per image ({n}, 2), "
+                         f"got shape {shifts.shape} and dtype {shifts.dtype}")
+    k = int(np.abs(shifts).max(initial=0))
+    if k >= min(height, width):
+        raise ValueError(f"a shift of {k} pixels moves a {height}x{width} image entirely out of view")
+    padded = np.pad(images, ((0, 0), (k, k), (k, k)))  # zeros all round, so every window is in range
+    rows = np.arange(height)[None, :] - shifts[:, :1] + k  # (N, H): source row of each output row
+    cols = np.arange(width)[None, :] - shifts[:, 1:] + k  # (N, W)
+    return restore(padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]])
+
+
+def random_shifts(X, max_shift=1, rng=None, image_shape=None):
+    """Each image moved by its own (dy, dx), drawn uniformly from the integers in [-max_shift, max_shift]."""
+    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
+        raise ValueError(f"max_shift must be a non-negative integer, got {max_shift!r}")
+    rng = np.random.default_rng() if rng is None else rng
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(X), 2))
+    return shift_images(X, shifts, image_shape)
+
+
+def augment_with_shifts(X, y, copies=4, max_shift=1, rng=None, image_shape=None):
+    """The training set with ``copies`` randomly shifted versions of every image appended.
+
+    Returns (X_aug, y_aug) with (copies + 1) * N rows: the originals first, then each round of copies
+    in the original order, every copy keeping its image's label.
+    """
+    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 0:
+        raise ValueError(f"copies must be a non-negative integer, got {copies!r}")
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
+    rng = np.random.default_rng() if rng is None else rng
+    shifted = [random_shifts(X, max_shift, rng, image_shape) for _ in range(copies)]
+    return np.concatenate([X, *shifted]), np.concatenate([y] * (copies + 1))

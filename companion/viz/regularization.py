@@ -1,0 +1,48 @@
+"""Figures of the chapter "Overfitting and regularization": the width sweep and rows of small images."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from companion.viz.training import plot_boundary
+
+
+def plot_width_sweep(widths, train_loss, val_loss, nets, X, y, show=(1, 8, 128)):
+    """Final training and validation loss against width (log axis), then the boundaries of ``show``.
+
+    nets: {width: network with ``eval().forward(points) -> (m, 1)`` probabilities}; X, y: the
+    training points drawn on each boundary. Returns the figure.
+    """
+    fig = plt.figure(figsize=(13, 3.6))
+    ax = fig.add_subplot(1, len(show) + 1, 1)
+    ax.semilogx(widths, train_loss, "o-", label="training")
+    ax.semilogx(widths, val_loss, "o--", label="validation")
+    ax.set_xlabel("neurons per hidden layer")
+    ax.set_ylabel("loss after training")
+    ax.legend(fontsize=8)
+    for i, width in enumerate(show):
+        ax = fig.add_subplot(1, len(show) + 1, i + 2)
+        net = nets[width]
+        plot_boundary(lambda p, net=net: net.eval().forward(p).ravel(), X, y, ax=ax)
+        ax.set_title(f"{width} neuron{'s' if width > 1 else ''} per layer", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_row(images, titles=(), image_shape=None, size=1.4):
+    """Grey-scale images side by side, ink dark: (N, H, W), or (N, H*W) with square or given shape.
+
+    Returns the axes (one per image).
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        images = images.reshape(len(images), *(image_shape or (side, side)))
+    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size * 1.15), squeeze=False)
+    for i, (ax, image) in enumerate(zip(axes[0], images)):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=max(float(images.max()), 1e-12))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i < len(titles):
+            ax.set_title(titles[i], fontsize=8)
+    fig.tight_layout()
+    return axes[0]
