@@ -34,7 +34,8 @@ from companion.np.losses import (
     softmax_cross_entropy_grad,
 )
 from companion.np.network import Sequential, build_mlp, from_weights
-from companion.np.regularization import Dropout, dropout_backward, dropout_forward
+from companion.np.regularization import (Dropout, dropout_backward, dropout_forward, soft_threshold,
+                                         soft_threshold_backward)
 from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward
 from companion.np.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, conv2d_naive,
                                 max_pool2d)
