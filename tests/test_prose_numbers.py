@@ -43,6 +43,10 @@ ALLOWED = {
         "0.044715": "constant of Hendrycks & Gimpel's tanh approximation of GELU (a fact of the formula)",
     },
     "03_losses_and_optimizers": {
+        "0.9": "an input: the example probability p = 0.9 whose cost is glued; and Adam's default beta1",
+        "0.01": "an input: the example probability p = 0.01 whose cost is glued",
+        "0.99": "a constant: torch.optim.RMSprop's default alpha",
+        "0.999": "a constant: torch.optim.Adam's default beta2",
     },
     "04_backpropagation": {
         "0.5": "an input: the worked example's given w6, and the point x = 0.5 of the float32/float64 demo",
