@@ -2,7 +2,9 @@
 
 Element-wise functions come as ``f(x)`` and ``f_derivative(x)`` = f'(x), both (…) -> (…).
 Softmax acts along the last axis; its derivative is a Jacobian, and :func:`softmax_backward` applies
-it to an upstream gradient without building that matrix.
+it to an upstream gradient without building that matrix. Leaky ReLU, GELU and SiLU take the options
+of their torch.nn.functional namesakes (negative_slope, approximate, inplace) with the same defaults;
+the registry's names use those defaults, and "gelu_tanh" is GELU with approximate="tanh".
 """
 
 import math
