@@ -2,7 +2,8 @@
 
 One large gradient (a steep cliff in the loss surface, an exploding recurrent net) can throw the
 weights far away in one update. Clipping rescales all gradients together, keeping their direction,
-so that their total norm is at most ``max_norm``. Follows ``torch.nn.utils.clip_grad_norm_``.
+so that their total norm is at most ``max_norm``. Follows ``torch.nn.utils.clip_grad_norm_`` in
+every argument but ``foreach``, which picks a faster implementation in PyTorch, not a different result.
 """
 
 import numpy as np
