@@ -38,8 +38,9 @@ class OptimizerExplorer(widgets.VBox):
         self.paths = paths(self.surface.value, lrs={name: self.lr.value}, steps=self.steps.value, names=(name,))
         points = self.paths[name]
         s = get_surface(self.surface.value)
-        start, end = float(s.f(points[0])), float(s.f(points[-1]))
-        if len(points) < self.steps.value + 1 or end > 1e6:
+        with np.errstate(over="ignore", invalid="ignore"):  # the last point of a diverging path may overflow f
+            start, end = float(s.f(points[0])), float(s.f(points[-1]))
+        if len(points) < self.steps.value + 1 or not end <= 1e6:
             self.status.value = (f"<b style='color:#b02a37'>{name} diverged</b> after {len(points) - 1} steps: "
                                  f"learning rate {self.lr.value:.3g} is too large for this surface.")
         elif end > start:  # still finite, but every step made things worse
