@@ -34,6 +34,8 @@ RIGHT = {
     "training.precision": lambda t, p: ((t == 1) & (p == 1)).sum() / max((p == 1).sum(), 1),
     "training.recall": lambda t, p: ((t == 1) & (p == 1)).sum() / max((t == 1).sum(), 1),
     "training.confusion_matrix": lambda t, p, k: np.bincount(t * k + p, minlength=k * k).reshape(k, k),
+    "training.threshold_for_recall": lambda t, s, r: np.sort(s[t == 1])[::-1][
+        int(np.argmax(np.arange(1, (t == 1).sum() + 1) / (t == 1).sum() >= r))],
     "regularization.dropout": lambda x, m, p: np.where(m > 0, x / (1 - p), 0.0),
     "regularization.batchnorm": lambda x, g, b: g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b,
     "regularization.stopping_epoch": lambda losses, k: next(
@@ -76,6 +78,7 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "training.recall": (lambda t, p: ((t == 1) & (p == 1)).sum() / (t == 1).sum(), "y_true ="),  # 0/0
     "training.confusion_matrix": (lambda t, p, k: np.bincount(p * k + t, minlength=k * k).reshape(k, k),
                                   "expected"),  # transposed
+    "training.threshold_for_recall": (lambda t, s, r: np.quantile(s[t == 1], 1 - r), "target ="),  # interpolates
     "regularization.dropout": (lambda x, m, p: x * m, "expected"),  # forgot to rescale
     "regularization.batchnorm": (lambda x, g, b: g * (x - x.mean(0)) / x.std(0, ddof=1) + b, "expected"),
     "regularization.stopping_epoch": (lambda losses, k: min(len(losses), int(np.argmin(losses)) + 1 + k),

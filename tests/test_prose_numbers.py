@@ -54,6 +54,8 @@ ALLOWED = {
         "0.25": "a fact: the sigmoid's largest slope, sigma'(0) = 1/4",
     },
     "05_training_and_evaluation": {
+        "0.5": "the default decision threshold, an input of the classifier's rule",
+        "0.95": "the target recall chosen for the threshold example, an input",
     },
     "06_overfitting_and_regularization": {
     },

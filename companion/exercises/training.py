@@ -41,3 +41,22 @@ register(Exercise(
     reference=lambda t, p, k: metrics.confusion_matrix(t, p, labels=np.arange(k)),
     cases=_multiclass_cases, arg_names=("y_true", "y_pred", "n_classes"),
 ))
+
+
+def _threshold_cases(rng):
+    yield np.array([0, 1, 1, 0, 1]), np.array([0.9, 0.8, 0.4, 0.3, 0.1]), 1.0  # every positive: the lowest
+    yield np.array([1, 1, 0, 1]), np.array([0.5, 0.5, 0.9, 0.2]), 0.5  # a tie among the positives
+    for _ in range(24):
+        n = int(rng.integers(2, 25))
+        y = rng.integers(0, 2, size=n)
+        y[rng.integers(n)] = 1  # at least one positive
+        yield y, rng.choice([0.1, 0.3, 0.5, 0.7, 0.9], size=n), float(rng.choice([0.5, 0.8, 0.9, 0.95, 1.0]))
+
+
+register(Exercise(
+    id="training.threshold_for_recall",
+    prompt="Write threshold_for_recall(y_true, scores, target) for 0/1 labels: the highest threshold t, among "
+           "the scores, such that predicting 1 for every score >= t finds at least the fraction target of the "
+           "positive samples (a recall >= target).",
+    reference=metrics.threshold_for_recall, cases=_threshold_cases, arg_names=("y_true", "scores", "target"),
+))
