@@ -40,6 +40,7 @@ RIGHT = {
     "regularization.batchnorm": lambda x, g, b: g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b,
     "regularization.stopping_epoch": lambda losses, k: next(
         (e for e in range(1, len(losses) + 1) if e - 1 - int(np.argmin(losses[:e])) >= k), len(losses)),
+    "regularization.soft_threshold": lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0),
     "mlp.parameter_count": lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])),
     "mlp.regression_forward": lambda x, w1, b1, w2, b2, m, s: (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2)[:, 0] * s + m,
     "mlp.anomaly_flags": lambda train, test, q: (test > np.quantile(train, q)).astype(int),
@@ -83,6 +84,7 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "regularization.batchnorm": (lambda x, g, b: g * (x - x.mean(0)) / x.std(0, ddof=1) + b, "expected"),
     "regularization.stopping_epoch": (lambda losses, k: min(len(losses), int(np.argmin(losses)) + 1 + k),
                                       "patience ="),  # looks into the future
+    "regularization.soft_threshold": (lambda w, t: np.where(np.abs(w) > t, w, 0.0), "expected"),  # hard threshold
     "mlp.parameter_count": (lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), "expected 2081"),  # no biases
     "mlp.regression_forward": (lambda x, w1, b1, w2, b2, m, s: (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2)[:, 0],
                                "y_std ="),  # left in standardized units

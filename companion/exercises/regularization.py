@@ -4,7 +4,7 @@ import numpy as np
 
 from companion.exercises.core import Exercise, register
 from companion.np.normalization import batchnorm_forward
-from companion.np.regularization import dropout_forward
+from companion.np.regularization import dropout_forward, soft_threshold
 
 
 def _dropout_cases(rng):
@@ -63,4 +63,20 @@ register(Exercise(
            "training, when the validation loss has not improved on its best for `patience` epochs in a row; "
            "len(val_losses) if that never happens.",
     reference=_stopping_reference, cases=_stopping_cases, arg_names=("val_losses", "patience"),
+))
+
+
+def _soft_threshold_cases(rng):
+    yield np.array([-1.2, -0.3, 0.0, 0.05, 0.4, 2.0]), 0.5  # both sides, inside and outside the threshold
+    yield np.array([[0.5, -0.5], [0.2, 3.0]]), 0.0  # threshold 0: nothing changes
+    for _ in range(23):
+        yield rng.normal(size=(int(rng.integers(1, 5)), int(rng.integers(1, 6)))), float(rng.uniform(0.05, 1.5))
+
+
+register(Exercise(
+    id="regularization.soft_threshold",
+    prompt="Write soft_threshold(w, t): the proximal operator of t * ||w||_1, sign(w) * max(|w| - t, 0) "
+           "elementwise, so that every entry within t of zero becomes exactly 0 and the others move t "
+           "toward zero.",
+    reference=soft_threshold, cases=_soft_threshold_cases, arg_names=("w", "t"),
 ))
