@@ -58,6 +58,7 @@ ALLOWED = {
         "0.95": "the target recall chosen for the threshold example, an input",
     },
     "06_overfitting_and_regularization": {
+        "0.5": "the dropout rate p of the final experiment's dropout variant, an input",
     },
     "07_mlp": {
         "0.003": "the width-and-depth sweep's fixed learning rate, an input set in the code cell",
