@@ -33,3 +33,29 @@ def test_image_row_shows_each_image_reshaped_with_its_title():
     axes = plot_image_row(np.ones((1, 6)), image_shape=(2, 3))
     assert axes[0].images[0].get_array().shape == (2, 3)
     plt.close("all")
+
+
+def test_size_sweep_and_weight_histograms_plot_what_they_are_given():
+    from companion.viz.regularization import plot_size_sweep, plot_weight_histograms
+
+    ax = plot_size_sweep([10, 100], [1.0, 0.9], [0.7, 0.85])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [0.7, 0.85])
+    assert ax.get_xscale() == "log"
+    weights = {"a": np.array([0.0, 0.0, 1.0]), "b": np.array([-1.0])}
+    axes = plot_weight_histograms(weights, {"a": 0.25, "b": 0.5})
+    assert [ax.get_title() for ax in axes] == ["a: validation loss 0.250", "b: validation loss 0.500"]
+    assert sum(p.get_height() for p in axes[0].patches) == 3  # every weight is counted once
+    plt.close("all")
+
+
+def test_early_stopping_marks_best_and_last_epoch():
+    from companion.train import History
+    from companion.viz.regularization import plot_early_stopping
+
+    full = History(epoch=[1, 2, 3, 4], train_loss=[4, 3, 2, 1], val_loss=[3, 2, 2.5, 3])
+    stopped = History(epoch=[1, 2, 3], best_epoch=2)
+    ax = plot_early_stopping(full, stopped)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["training loss", "validation loss", "best epoch (2)", "stopped (3)"]
+    assert ax.lines[2].get_xdata()[0] == 2 and ax.lines[3].get_xdata()[0] == 3
+    plt.close("all")

@@ -46,3 +46,44 @@ def plot_image_row(images, titles=(), image_shape=None, size=1.4):
             ax.set_title(titles[i], fontsize=8)
     fig.tight_layout()
     return axes[0]
+
+
+def plot_size_sweep(sizes, train_accuracy, val_accuracy):
+    """Final training and validation accuracy against the number of training points (log axis)."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.semilogx(sizes, train_accuracy, "o-", label="training")
+    ax.semilogx(sizes, val_accuracy, "o--", label="validation")
+    ax.set_xlabel("training points")
+    ax.set_ylabel("accuracy after training")
+    ax.legend()
+    fig.tight_layout()
+    return ax
+
+
+def plot_weight_histograms(weights, val_losses, limit=1.5):
+    """One histogram of weight values per run, side by side: {name: weights}, {name: validation loss}."""
+    fig, axes = plt.subplots(1, len(weights), figsize=(4 * len(weights), 2.8), sharey=True, squeeze=False)
+    for ax, (name, w) in zip(axes[0], weights.items()):
+        ax.hist(np.ravel(w), bins=np.linspace(-limit, limit, 61), color="C0")
+        ax.set_title(f"{name}: validation loss {val_losses[name]:.3f}", fontsize=9)
+        ax.set_xlabel("weight value")
+    axes[0, 0].set_ylabel("count")
+    fig.tight_layout()
+    return axes[0]
+
+
+def plot_early_stopping(full, stopped):
+    """The full run's training and validation loss, with the early-stopped run's best and last epochs.
+
+    full, stopped: :class:`companion.train.History` of the same network trained without and with
+    ``early_stopping``.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(full.epoch, full.train_loss, color="C0", label="training loss")
+    ax.plot(full.epoch, full.val_loss, "--", color="C1", label="validation loss")
+    ax.axvline(stopped.best_epoch, color="black", lw=1, label=f"best epoch ({stopped.best_epoch})")
+    ax.axvline(len(stopped.epoch), color="grey", lw=1, ls=":", label=f"stopped ({len(stopped.epoch)})")
+    ax.set_xlabel("epoch")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return ax
