@@ -85,7 +85,7 @@ def soft_threshold(w, threshold=0.5):
     check_threshold(threshold)
     w = np.asarray(w)
     w = w if np.issubdtype(w.dtype, np.floating) else w.astype(float)
-    inside = np.where(np.isnan(w), w, np.copysign(np.zeros_like(w), w))  # NaN stays NaN (as in softshrink); zeros keep w's sign
+    inside = np.where(np.isnan(w), w, np.copysign(np.zeros_like(w), w))  # NaN stays NaN, 0 keeps w's sign
     return np.where(np.abs(w) > threshold, w - threshold * np.sign(w), inside)
 
 
