@@ -70,14 +70,20 @@ def _labels(y):
     return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
 
 
-def _classifies(net, loss):
-    """Whether accuracy means something: a classification loss, or a sigmoid or softmax output layer
-    (a classifier trained with MSE, as in the chapter "Losses and optimizers", is still a classifier)."""
+def _classifies(net, loss, y):
+    """Whether accuracy means something: a classification loss, or, under MSE, a sigmoid or softmax
+    output layer fitted to class labels (0/1 targets, or one-hot rows). A classifier trained with MSE,
+    as in the chapter "Losses and optimizers", is still a classifier; an autoencoder whose sigmoid
+    outputs reconstruct pixel values is not."""
     if loss != "mse":
         return True
     layers = net.layers if hasattr(net, "layers") else list(net.children())
     last = layers[-1] if layers else None
-    return str(getattr(last, "name", type(last).__name__)).lower() in ("sigmoid", "softmax")
+    if str(getattr(last, "name", type(last).__name__)).lower() not in ("sigmoid", "softmax"):
+        return False
+    y = np.asarray(y)
+    labels = y.size > 0 and bool(np.isin(y, (0, 1)).all())
+    return labels and (y.ndim == 1 or y.shape[1] == 1 or bool((y.sum(axis=1) == 1).all()))
 
 
 def _as_schedule(schedule, module):
@@ -261,7 +267,7 @@ def evaluate(net, X, y, loss):
     """(loss, accuracy or None) of ``net`` on (X, y)."""
     out = predict(net, X)
     value = _np_loss(loss, out, y)[0]
-    accuracy = metrics.accuracy(_labels(y), _predictions(out)) if _classifies(net, loss) else None
+    accuracy = metrics.accuracy(_labels(y), _predictions(out)) if _classifies(net, loss, y) else None
     return value, accuracy
 
 
@@ -293,7 +299,6 @@ class Trainer:
             check_clip_args(clip_grad_norm, 2.0)
         self.net, self.loss, self.batch_size, self.hyper, self.warn = net, loss, batch_size, hyper, warn
         self.backend = _backend(net, optimizer, hyper, regularization, schedule, clip_grad_norm)
-        self.classifies = _classifies(net, loss)
         self.rng, self.history, self.start = np.random.default_rng(seed), History(), time.perf_counter()
 
     def run_epoch(self, X, y, validation=None):
@@ -314,7 +319,8 @@ class Trainer:
             batch_losses.append(value)
         self.history.epoch_time.append(time.perf_counter() - self.start)
         self.backend.end_epoch()
-        _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss, self.classifies)
+        _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss,
+                _classifies(self.net, self.loss, y))
         return True
 
 

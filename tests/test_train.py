@@ -177,6 +177,17 @@ def test_accuracy_for_a_softmax_output_trained_with_mse_on_one_hot_targets():
     assert fit(linear, X, np.eye(2)[y], loss="mse", epochs=2).train_accuracy == []
 
 
+def test_no_accuracy_for_sigmoid_outputs_fitted_to_values_that_are_not_labels():
+    """An autoencoder's sigmoid outputs reconstruct pixel intensities: no classes, so no accuracy."""
+    X = np.random.default_rng(0).uniform(size=(40, 6))
+    autoencoder = cnp.build_mlp([6, 3, 6], ["relu", "sigmoid"], rng=np.random.default_rng(0))
+    h = fit(autoencoder, X, X, loss="mse", epochs=2, validation=(X, X))
+    assert h.train_accuracy == [] and h.val_accuracy == []
+    assert evaluate(autoencoder, X, X, "mse")[1] is None
+    multi_hot = (X > 0.5).astype(float)  # several 1s per row: not one class per example
+    assert fit(autoencoder, X, multi_hot, loss="mse", epochs=1).train_accuracy == []
+
+
 def _twin_nets():
     net_np = cnp.build_mlp([2, 6, 2], ["tanh", "linear"], rng=np.random.default_rng(2))
     net_t = ct.build_mlp([2, 6, 2], ["tanh", "linear"], rng=np.random.default_rng(2), dtype=torch.float64,
