@@ -160,6 +160,15 @@ def check_positive_int(value, name):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def check_linear_factors(start_factor, end_factor, total_iters):
+    """LinearLR's arguments, checked as torch checks them: start in (0, 1], end in [0, 1]."""
+    if not 0 < start_factor <= 1:
+        raise ValueError(f"start_factor must lie in (0, 1], got {start_factor!r}")
+    if not 0 <= end_factor <= 1:
+        raise ValueError(f"end_factor must lie in [0, 1], got {end_factor!r}")
+    check_positive_int(total_iters, "total_iters")
+
+
 def check_milestones(milestones, n_schedules):
     """Milestones for chaining schedules: one fewer than the schedules, positive and increasing."""
     if n_schedules < 1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion._validate import check_milestones, check_positive_int
+from companion._validate import check_linear_factors, check_milestones, check_positive_int
 
 
 def _check_step(t):
@@ -79,11 +79,7 @@ class LinearLR:
     total_iters: int = 5
 
     def __post_init__(self):
-        if not 0 < self.start_factor <= 1:
-            raise ValueError(f"start_factor must lie in (0, 1], got {self.start_factor!r}")
-        if not 0 <= self.end_factor <= 1:
-            raise ValueError(f"end_factor must lie in [0, 1], got {self.end_factor!r}")
-        check_positive_int(self.total_iters, "total_iters")
+        check_linear_factors(self.start_factor, self.end_factor, self.total_iters)
 
     def lr(self, base_lr, t):
         _check_step(t)
