@@ -19,7 +19,12 @@ book: $(STAMP)
 test: chromium unit widgets7 build-fresh browser
 	@echo "make test: every check passed"
 
-# Unit, equivalence, widget and set-up tests, and every notebook executed by nbval.
+# Unit, equivalence, widget and set-up tests, and every notebook executed by nbval. Two workers on
+# two cores: each keeps to one thread, because OpenMP and BLAS threads that outnumber the cores spin
+# against each other and make torch's small operations many times slower.
+unit: export OMP_NUM_THREADS = 1
+unit: export OPENBLAS_NUM_THREADS = 1
+unit: export MKL_NUM_THREADS = 1
 unit: $(STAMP)
 	$(PY) -m pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env tests book --ignore=tests/browser
 
