@@ -17,7 +17,7 @@ from companion import np as cnp  # noqa: E402
 from companion import torch as ct  # noqa: E402
 from companion.np import init as npi  # noqa: E402
 from companion.torch import init as tti  # noqa: E402
-from companion.viz import plot_propagation  # noqa: E402
+from companion.viz import plot_layer_gradient_norms, plot_propagation  # noqa: E402
 
 BACKENDS = [npi, tti]
 SHAPES = [(3, 5), (100, 300), (8, 3, 5, 5), (2, 4, 3), (6, 2, 3, 3, 3), (1, 1)]
@@ -366,4 +366,14 @@ def test_plot_propagation_draws_a_curve_per_scale_in_each_panel():
     assert [len(ax.lines) for ax in axes.ravel()] == [2, 2, 3, 3]
     np.testing.assert_array_equal(axes[1, 1].lines[0].get_ydata(), stats["gradient_std"])
     assert axes[0, 0].get_yscale() == "log"
+    plt.close("all")
+
+
+def test_plot_layer_gradient_norms_draws_one_log_curve_per_network():
+    norms = {"sigmoid": [1e-5, 1e-3, 1.0], "relu": [2.0, 3.0, 4.0]}
+    ax = plot_layer_gradient_norms(norms)
+    assert [line.get_label() for line in ax.lines] == ["sigmoid", "relu"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), norms["relu"])
+    assert ax.get_yscale() == "log"
     plt.close("all")

@@ -21,6 +21,7 @@ def worked_example_sweep(name="w5", values=None):
     values = np.linspace(-1, 1, 21) if values is None else np.asarray(values, dtype=float)
     outputs = np.array([worked_example.forward_steps(**{name: v})["output"] for v in values])
     fig, (ax_net, ax_curve) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig.subplots_adjust(bottom=0.17)  # room for the x label, which each frame redraws
 
     def frame(i):
         ax_net.clear()
@@ -51,6 +52,7 @@ def training_animation(sizes, weight_snapshots, losses, node_labels=None, every=
     if len(weight_snapshots) != len(losses):
         raise ValueError(f"{len(weight_snapshots)} weight snapshots but {len(losses)} losses")
     fig, (ax_net, ax_loss) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig.subplots_adjust(bottom=0.17)  # room for the x label, which each frame redraws
     frames = list(range(0, len(losses), every))
 
     def frame(i):

@@ -26,3 +26,20 @@ def plot_propagation(results, axes=None):
         ax.set_xlabel("layer (1 = nearest the input)")
     plt.tight_layout()
     return axes
+
+
+def plot_layer_gradient_norms(norms, ax=None):
+    """The gradient norm of each layer's weights, one curve per network, on a log scale.
+
+    ``norms`` = {label: [norm of layer 1's weight gradient, …, layer L's]}, layer 1 nearest the input.
+    Returns the axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    for label, values in norms.items():
+        ax.semilogy(np.arange(1, len(values) + 1), values, "o-", label=label)
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("gradient norm of the layer's weights")
+    ax.legend()
+    plt.tight_layout()
+    return ax
