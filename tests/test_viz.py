@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from companion.np.activations import sigmoid, sigmoid_derivative  # noqa: E402
 from companion.viz import draw_network, plot_activations  # noqa: E402
+from companion.viz.activations import plot_bias_shift, plot_softmax  # noqa: E402
 from companion.viz.animation import worked_example_sweep  # noqa: E402
 from companion.viz.diagram import LAYER_COLOURS, NEGATIVE, POSITIVE  # noqa: E402
 
@@ -67,6 +68,29 @@ def test_activation_plot_shows_function_and_derivative():
     np.testing.assert_allclose(lines[1].get_ydata(), sigmoid_derivative(np.linspace(-3, 3, 7)))
     with pytest.raises(ValueError, match="softmax maps a vector"):
         plot_activations(["softmax"])
+    plt.close("all")
+
+
+def test_bias_shift_plot_crosses_one_half_at_zero_then_at_the_switch():
+    x = np.array([-2.0, 0.0, 2.0])
+    fig = plot_bias_shift(weights=(0.5, 3.0), switch=2.0, x=x)
+    no_bias, with_bias = (ax.get_lines()[:2] for ax in fig.axes)
+    for line in no_bias:
+        assert line.get_ydata()[1] == 0.5  # x = 0
+    for line, w in zip(with_bias, (0.5, 3.0)):
+        assert line.get_ydata()[2] == 0.5  # x = 2 = -b / w
+        np.testing.assert_allclose(line.get_ydata(), sigmoid(w * x - 2.0 * w))
+    plt.close("all")
+
+
+def test_softmax_plot_draws_scores_and_probabilities():
+    scores = np.array([2.0, 1.0, 0.1, -1.0])
+    fig = plot_softmax(scores)
+    heights = [[bar.get_height() for bar in ax.patches] for ax in fig.axes]
+    np.testing.assert_allclose(heights[0], scores)
+    np.testing.assert_allclose(heights[1], np.exp(scores) / np.exp(scores).sum())
+    with pytest.raises(ValueError, match="one vector of logits"):
+        plot_softmax(np.ones((2, 3)))
     plt.close("all")
 
 

@@ -29,3 +29,42 @@ def plot_activations(names=("relu", "sigmoid", "tanh"), x=None, derivatives=True
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_bias_shift(weights=(0.5, 1.0, 3.0), switch=2.0, x=None):
+    """What a bias does to a sigmoid neuron: sigma(w x) beside sigma(w x + b) with b = -switch * w.
+
+    Without a bias every curve crosses 0.5 at x = 0, whatever w; with b = -switch * w the crossing
+    moves to x = -b / w = switch. x: 1-D grid (default 241 points on [-6, 6]). Returns the Figure.
+    """
+    x = np.linspace(-6, 6, 241) if x is None else np.asarray(x, dtype=float)
+    sigmoid = get_activation("sigmoid")
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
+    for w in weights:
+        ax0.plot(x, sigmoid(w * x), label=f"w = {w:g}")
+        ax1.plot(x, sigmoid(w * x - switch * w), label=f"w = {w:g}, b = {-switch * w:g}")
+    ax0.set_title("no bias: every curve switches at x = 0")
+    ax1.set_title(f"with bias b = -{switch:g}w: the switch moves to x = {switch:g}")
+    for ax in (ax0, ax1):
+        ax.axhline(0.5, color="grey", lw=0.5)
+        ax.legend(fontsize=8)
+        ax.set_xlabel("x")
+    fig.tight_layout()
+    return fig
+
+
+def plot_softmax(scores):
+    """Bar charts of a score vector (logits) and of its softmax probabilities. Returns the Figure."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be one vector of logits, got shape {scores.shape}")
+    classes = range(len(scores))
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 2.8))
+    ax0.bar(classes, scores, color="#7f8c8d")
+    ax0.set_title("scores (logits)")
+    ax1.bar(classes, get_activation("softmax")(scores), color="#f39c12")
+    ax1.set_title("softmax probabilities")
+    for ax in (ax0, ax1):
+        ax.set_xticks(list(classes), [f"class {i}" for i in classes])
+    fig.tight_layout()
+    return fig
