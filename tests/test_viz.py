@@ -13,6 +13,7 @@ from companion.viz import draw_network, plot_activations  # noqa: E402
 from companion.viz.activations import plot_bias_shift, plot_softmax  # noqa: E402
 from companion.viz.animation import worked_example_sweep  # noqa: E402
 from companion.viz.diagram import LAYER_COLOURS, NEGATIVE, POSITIVE  # noqa: E402
+from companion.viz.optim import paths, plot_path_grid  # noqa: E402
 
 
 def arrows(ax):
@@ -99,4 +100,14 @@ def test_sweep_animation_is_scrubbable_html():
     assert "<input" in html and "anim" in html  # the frame slider of matplotlib's HTML animation
     with pytest.raises(ValueError, match="unknown worked-example parameter"):
         worked_example_sweep("w9")
+    plt.close("all")
+
+
+def test_path_grid_draws_one_titled_panel_per_path():
+    race = paths("ravine", steps=5)
+    fig = plot_path_grid([(name, {name: points}) for name, points in race.items()], "ravine", ncols=3)
+    shown = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in shown] == list(race) and len(fig.axes) == 6  # 4 panels, 2 left blank
+    for ax, points in zip(shown, race.values()):
+        np.testing.assert_allclose(ax.get_lines()[-1].get_xydata(), points)
     plt.close("all")

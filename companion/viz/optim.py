@@ -58,6 +58,25 @@ def plot_paths(path_dict, surface="ravine", ax=None, upto=None):
     return ax
 
 
+def plot_path_grid(panels, surface="ravine", ncols=None):
+    """One contour map per panel, all on the same axes: ``panels`` lists (title, {optimizer: points}).
+
+    ncols: panels per row (default: all in one row). Returns the matplotlib Figure.
+    """
+    panels = list(panels)
+    ncols = len(panels) if ncols is None else ncols
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(5.5 * ncols, 13), 2.75 * nrows + 0.25),
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, (title, path_dict) in zip(axes.flat, panels):
+        plot_paths(path_dict, surface, ax=ax)
+        ax.set_title(title)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def paths_animation(path_dict, surface="ravine", every=2):
     """Scrubbable animation of the paths growing step by step; show with ``HTML(anim.to_jshtml())``."""
     fig, ax = plt.subplots(figsize=(8, 3.2))
