@@ -13,6 +13,6 @@ MILESTONES = [
     (1986, "Rumelhart, Hinton & Williams popularize backpropagation", "rumelhart1986learning"),
     (2012, "AlexNet wins ImageNet on GPUs", "krizhevsky2012imagenet"),
     (2015, "AlphaGo beats the European Go champion 5–0", "silver2016mastering"),
-    (2017, "The transformer: attention is all you need", "vaswani2017attention"),
-    (2018, "GPT and BERT: pre-trained language models", "devlin2019bert"),
+    (2017, "Vaswani et al.: the transformer", "vaswani2017attention"),
+    (2018, "GPT, BERT: pre-trained language models", "devlin2019bert"),
 ]
