@@ -1,4 +1,5 @@
-"""Figures of the history chapter: the timeline, and XOR in input space and hidden space."""
+"""Figures of the history chapter: Hebb against Oja, the perceptron's moving boundary, the timeline, and
+XOR in input space and hidden space."""
 
 import textwrap
 
@@ -66,4 +67,42 @@ def xor_panel(points, targets, ax=None, title="", line=None, labels=XOR_LABELS):
         ax.set_xlim(-1.4, 1.4)  # tanh outputs lie in (-1, 1); the margin leaves room for the labels
         ax.set_ylim(-1.4, 1.4)
     ax.set_title(title, fontsize=10)
+    return ax
+
+
+def hebb_oja_panels(hebb_path, oja_path, X):
+    """Left: |w| along Hebb's and Oja's runs (log scale). Right: the data X (N, 2) with Oja's final w,
+    drawn twice as long so that it stands out of the cloud. The paths are (steps + 1, 2) weight histories."""
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3.4))
+    ax0.semilogy(np.linalg.norm(hebb_path, axis=1), label="Hebb")
+    ax0.semilogy(np.linalg.norm(oja_path, axis=1), label="Oja")
+    ax0.set_xlabel("update")
+    ax0.set_ylabel("|w| (log scale)")
+    ax0.legend()
+    ax1.scatter(*np.asarray(X).T, s=4, color="grey")
+    ax1.arrow(0, 0, *(2 * np.asarray(oja_path)[-1]), width=0.05, color="C1", label="Oja's w (x2)")
+    ax1.set_aspect("equal")
+    ax1.legend(loc="upper left")
+    ax1.set_title("Oja's rule finds the long axis of the data")
+    fig.tight_layout()
+    return ax0, ax1
+
+
+def perceptron_boundaries(X, t, record, ax=None, extent=4.0):
+    """The points X (N, 2) coloured by label t, and the boundary w . x + b = 0 after every update in
+    ``record["boundaries"]`` (from ``perceptron_train``): faint and green early, the last one black."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    X = np.asarray(X)
+    ax.scatter(X[:, 0], X[:, 1], c=t, cmap="RdBu", edgecolors="black", s=30)
+    xs = np.linspace(-extent, extent, 2)
+    boundaries = record["boundaries"][1:]  # the first entry is the starting weights, before any update
+    for i, (w, b) in enumerate(boundaries):
+        if abs(w[1]) > 1e-9:  # a vertical line cannot be written as y(x); none occurs in the chapter
+            final = i == len(boundaries) - 1
+            ax.plot(xs, -(w[0] * xs + b) / w[1], color="black" if final else "C2",
+                    alpha=1.0 if final else 0.15 + 0.6 * i / len(boundaries), lw=2 if final else 1)
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_title(f"{record['updates']} updates, mistakes per epoch: {record['errors']}")
     return ax
