@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from companion import np as cnp  # noqa: E402
-from companion.viz.regularization import plot_image_row, plot_width_sweep  # noqa: E402
+from companion.viz.regularization import plot_image_row, plot_polynomial_fits, plot_width_sweep  # noqa: E402
 
 
 def test_width_sweep_plots_both_losses_and_one_boundary_per_shown_width():
@@ -59,3 +59,12 @@ def test_early_stopping_marks_best_and_last_epoch():
     assert labels == ["training loss", "validation loss", "best epoch (2)", "stopped (3)"]
     assert ax.lines[2].get_xdata()[0] == 2 and ax.lines[3].get_xdata()[0] == 3
     plt.close("all")
+
+
+def test_polynomial_fits_draw_points_fit_and_truth_in_each_panel():
+    x = np.linspace(0, 1, 5)
+    fig = plot_polynomial_fits(x, 2 * x, (1, 3), truth=lambda g: 2 * g)
+    assert len(fig.axes) == 2 and [ax.get_title() for ax in fig.axes] == ["degree 1", "degree 3"]
+    points, fit, truth = fig.axes[0].lines
+    np.testing.assert_allclose(fit.get_ydata(), truth.get_ydata(), atol=1e-9)  # a line fits a line exactly
+    plt.close(fig)

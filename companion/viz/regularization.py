@@ -1,4 +1,5 @@
-"""Figures of the chapter "Overfitting and regularization": the width sweep and rows of small images."""
+"""Figures of the chapter "Overfitting and regularization" (the width sweep, rows of small images, …) and
+the introduction's polynomial fits."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -87,3 +88,19 @@ def plot_early_stopping(full, stopped):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return ax
+
+
+def plot_polynomial_fits(x, y, degrees, truth, ylim=(-2, 2)):
+    """One panel per degree: the points (x, y), the least-squares polynomial of that degree and the
+    true curve ``truth`` (a function of x), all on [0, 1] (the introduction's overfitting example)."""
+    grid = np.linspace(0, 1, 200)
+    fig, axes = plt.subplots(1, len(degrees), figsize=(11, 3), sharey=True, squeeze=False)
+    for ax, degree in zip(axes[0], degrees):
+        ax.plot(x, y, "o", color="black", label="training points")
+        ax.plot(grid, np.polyval(np.polyfit(x, y, degree), grid), label=f"degree {degree}")
+        ax.plot(grid, truth(grid), "--", color="grey", label="true curve")
+        ax.set_ylim(*ylim)
+        ax.set_title(f"degree {degree}")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
