@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from companion._validate import check_positive_int
+
 LINEAR_NAMES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d")
 NONLINEARITIES = LINEAR_NAMES + ("sigmoid", "tanh", "relu", "leaky_relu", "selu")
@@ -140,8 +142,7 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", rng=Non
 
 def _check_positive(**sizes):
     for name, n in sizes.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        check_positive_int(n, name)
 
 
 def _default_weight_and_bias(shape, rng, dtype):

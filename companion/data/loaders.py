@@ -8,6 +8,7 @@ around a ``DataLoader`` and ``fit`` see the same batches in the same order.
 import numpy as np
 import torch
 
+from companion._validate import check_positive_int
 from companion.data.splits import epoch_order
 
 
@@ -21,8 +22,7 @@ class FitOrderSampler(torch.utils.data.Sampler):
     """
 
     def __init__(self, n, seed=0):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
+        check_positive_int(n, "n (the number of samples)")
         self.n, self.rng = int(n), np.random.default_rng(seed)
 
     def __len__(self):
