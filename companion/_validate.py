@@ -160,6 +160,12 @@ def check_positive_int(value, name):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def check_nonnegative_int(value, name):
+    """Raise ValueError unless ``value`` is an integer >= 0 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
 def check_linear_factors(start_factor, end_factor, total_iters):
     """LinearLR's arguments, checked as torch checks them: start in (0, 1], end in [0, 1]."""
     if not 0 < start_factor <= 1:

@@ -8,7 +8,7 @@ which is a form of regularization. Images come as (N, H, W) or flattened as (N, 
 
 import numpy as np
 
-from companion._validate import check_rank
+from companion._validate import check_nonnegative_int, check_rank
 
 
 def _as_images(X, image_shape):
@@ -55,8 +55,7 @@ def shift_images(X, shifts, image_shape=None):
 
 def random_shifts(X, max_shift=1, rng=None, image_shape=None):
     """Each image moved by its own (dy, dx), drawn uniformly from the integers in [-max_shift, max_shift]."""
-    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative integer, got {max_shift!r}")
+    check_nonnegative_int(max_shift, "max_shift")
     rng = np.random.default_rng() if rng is None else rng
     shifts = rng.integers(-max_shift, max_shift + 1, size=(len(X), 2))
     return shift_images(X, shifts, image_shape)
@@ -68,8 +67,7 @@ def augment_with_shifts(X, y, copies=4, max_shift=1, rng=None, image_shape=None)
     Returns (X_aug, y_aug) with (copies + 1) * N rows: the originals first, then each round of copies
     in the original order, every copy keeping its image's label.
     """
-    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 0:
-        raise ValueError(f"copies must be a non-negative integer, got {copies!r}")
+    check_nonnegative_int(copies, "copies")
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion._validate import check_linear_factors, check_milestones, check_positive_int
+from companion._validate import check_linear_factors, check_milestones, check_nonnegative_int, check_positive_int
 
 
 def _check_step(t):
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-        raise ValueError(f"the step t must be a non-negative integer, got {t!r}")
+    check_nonnegative_int(t, "the step t")
 
 
 @dataclass(frozen=True)

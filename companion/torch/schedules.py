@@ -5,20 +5,18 @@ Each description builds the real scheduler for an optimizer with ``scheduler(opt
 and ``lr_curve`` read the learning rates off that scheduler, stepped on a throwaway optimizer.
 """
 
-import numbers
 from dataclasses import dataclass
 
 import torch
 from torch.optim import lr_scheduler
 
-from companion._validate import check_linear_factors, check_milestones, check_positive_int
+from companion._validate import check_linear_factors, check_milestones, check_nonnegative_int, check_positive_int
 
 
 class _Schedule:
     def lr(self, base_lr, t):
         """The learning rate after ``t`` calls of the scheduler's ``step()``."""
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"the step t must be a non-negative integer, got {t!r}")
+        check_nonnegative_int(t, "the step t")
         return float(lr_curve(self, base_lr, t + 1)[-1])
 
 
