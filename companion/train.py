@@ -105,18 +105,24 @@ class _NumpyBackend:
         self.schedule = None if schedule is None else _as_schedule(schedule, np_schedules)
         default_lr = inspect.signature(NUMPY_RULES[optimizer]).parameters["lr"].default
         self.base_lr, self.epochs_done = hyper.get("lr", default_lr), 0
+        self._apply_schedule()
 
     def forward(self, X):
         return predict(self.net, X)
 
     def lr(self):
-        """The learning rate for the coming epoch (the schedule's value after ``epochs_done`` steps)."""
-        if self.schedule is not None:
-            self.optimizer.hyper["lr"] = self.schedule.lr(self.base_lr, self.epochs_done)
+        """The learning rate of the current epoch."""
         return self.optimizer.hyper.get("lr", self.base_lr)
 
     def end_epoch(self):
         self.epochs_done += 1
+        self._apply_schedule()
+
+    def _apply_schedule(self):
+        """Set the optimizer's rate to the schedule's after ``epochs_done`` steps, as torch's scheduler
+        does when built and on every ``step()``."""
+        if self.schedule is not None:
+            self.optimizer.hyper["lr"] = self.schedule.lr(self.base_lr, self.epochs_done)
 
     def step(self, X, y, loss):
         self.net.train()
