@@ -126,6 +126,7 @@ class _NumpyBackend:
 
     def step(self, X, y, loss):
         self.net.train()
+        self.grad_norm = None  # set again only if this update reaches clipping
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned about
                 out = self.net.forward(X)
@@ -201,6 +202,7 @@ class _TorchBackend:
 
         F = self.torch.nn.functional
         self.net.train()
+        self.grad_norm = None  # set again only if this update reaches clipping
         out = self.net(self._tensor(X))
         if not bool(self.torch.isfinite(out).all()):  # weights already blew up
             return float("nan")
@@ -316,7 +318,7 @@ class Trainer:
         for Xb, yb in batches(X, y, self.batch_size, rng=self.rng):
             value = self.backend.step(Xb, yb, self.loss)
             self.history.step_loss.append(value)
-            if self.backend.clip is not None and self.backend.grad_norm is not None:
+            if self.backend.grad_norm is not None:
                 self.history.grad_norm.append(self.backend.grad_norm)
             self.history.step_time.append(time.perf_counter() - self.start)
             if not np.isfinite(value):

@@ -250,3 +250,16 @@ def test_the_default_learning_rate_is_the_schedules_base():
     X, y = xor_data()
     h = fit(_twin_nets()[0], X, y, optimizer="adam", epochs=3, schedule=ExponentialLR(0.5))
     assert h.lr == pytest.approx([0.001, 0.0005, 0.00025])  # torch.optim.Adam's default lr, halved
+
+
+@pytest.mark.parametrize("backend, lr", [("numpy", 1e300), ("torch", 1e30)])
+def test_grad_norm_has_one_entry_per_update_that_reached_clipping(backend, lr):
+    """A clipped step this large makes the next forward pass overflow: that step records no norm."""
+    X, y = make_dataset("plane", n=200, seed=0)
+    lib = cnp if backend == "numpy" else ct
+    net = lib.build_mlp([2, 16, 1], ["relu", "linear"], rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = fit(net, 1e3 * X, y, loss="mse", optimizer="sgd", lr=lr, epochs=5, clip_grad_norm=1.0)
+    assert history.diverged
+    assert len(history.grad_norm) == int(np.isfinite(history.step_loss).sum()) == history.updates - 1
