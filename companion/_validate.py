@@ -213,3 +213,42 @@ def check_threshold(threshold):
         raise ValueError(f"the threshold must be a number, got {threshold!r}")
     if not threshold >= 0:  # also catches NaN
         raise ValueError(f"the threshold must be non-negative, got {threshold}")
+
+
+def check_eps(eps):
+    """A normalization's eps: a real number > 0 (it keeps 1 / sqrt(var + eps) finite)."""
+    check_real(eps, "eps")
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps!r}")
+
+
+def check_batchnorm2d_input(x, num_features):
+    """x (N, C, H, W) with C == num_features."""
+    check_rank(x, "x", (4,))
+    if x.shape[1] != num_features:
+        raise ValueError(f"x has {x.shape[1]} channels (shape {shape_of(x)}) but the batch norm expects "
+                         f"{num_features}")
+
+
+def check_values_per_channel(x, training):
+    """Training-mode batch statistics need more than one value per channel, as torch requires."""
+    if training and x.shape[0] * int(np.prod(x.shape[2:])) < 2:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape_of(x)}")
+
+
+def normalized_shape_tuple(normalized_shape):
+    """An int or a sequence of positive ints as a tuple (torch's LayerNorm takes either)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not shape:
+        raise ValueError("normalized_shape must name at least one dimension")
+    for size in shape:
+        check_positive_int(size, "each normalized_shape entry")
+    return shape
+
+
+def check_normalized_shape(x, normalized_shape):
+    """x (..., *normalized_shape): the trailing dims of x must equal normalized_shape."""
+    k = len(normalized_shape)
+    if x.ndim < k or shape_of(x)[x.ndim - k:] != tuple(normalized_shape):
+        raise ValueError(f"normalized_shape {tuple(normalized_shape)} must match the trailing dimensions of x, "
+                         f"got shape {shape_of(x)}")

@@ -36,7 +36,9 @@ from companion.np.losses import (
 from companion.np.network import Sequential, build_mlp, from_weights
 from companion.np.regularization import (Dropout, dropout_backward, dropout_forward, soft_threshold,
                                          soft_threshold_backward)
-from companion.np.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from companion.np.normalization import (BatchNorm1d, BatchNorm2d, LayerNorm, batchnorm2d_backward,
+                                       batchnorm2d_forward, batchnorm_backward, batchnorm_forward, layer_norm,
+                                       layer_norm_backward, layer_norm_forward)
 from companion.np.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, conv2d_naive,
                                 max_pool2d)
 from companion.np.lenet import build_lenet
