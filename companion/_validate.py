@@ -154,6 +154,21 @@ def check_pool_args(x, kernel_size, stride, padding):
         raise ValueError(f"the pooling window {kernel_size} exceeds the padded image (shape {shape_of(x)})")
 
 
+def adaptive_output_size(x, output_size):
+    """x (N, C, H, W) or (C, H, W) and an int or (oh, ow) pair (None keeps that input size) -> (oh, ow)."""
+    check_rank(x, "x", (3, 4))
+    if any(size == 0 for size in shape_of(x)[-3:]):
+        raise ValueError(f"x must have non-zero channels, height and width, got shape {shape_of(x)}")
+    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise ValueError(f"output_size must be an int or an (oh, ow) pair, got {output_size!r}")
+    pair = tuple(x.shape[-2 + i] if size is None else size for i, size in enumerate(output_size))
+    for size in pair:
+        check_positive_int(size, "each output_size entry")
+    return pair
+
+
 def check_positive_int(value, name):
     """Raise ValueError unless ``value`` is an integer >= 1 (a bool is not)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from companion._init import conv_init
-from companion._validate import check_conv_shapes, check_finite, check_pool_args
+from companion._validate import adaptive_output_size, check_conv_shapes, check_finite, check_pool_args
 
 
 def _pad(x, padding, value=0.0):
@@ -155,6 +155,43 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return avg_pool2d_forward(x, kernel_size, stride, padding)[0]
 
 
+def _adaptive_weights(size, out, dtype):
+    """(out, size) averaging matrix: row i holds 1/len over rows floor(i*size/out) .. ceil((i+1)*size/out) - 1."""
+    a = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        start, stop = i * size // out, -(-(i + 1) * size // out)
+        a[i, start:stop] = 1.0 / (stop - start)
+    return a
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """Average pooling to a fixed output size (OH, OW), as PyTorch's ``adaptive_avg_pool2d``.
+
+    out[n, c, i, j] = mean of x[n, c, h0:h1, w0:w1] with h0 = floor(i*H/OH), h1 = ceil((i+1)*H/OH) and
+    likewise w0, w1: windows may overlap and differ in size. Computed as out = A_h @ x @ A_w^T, with
+    A_h (OH, H) holding each window's 1/(h1 - h0). output_size 1 is global average pooling.
+
+    Shape: x (N, C, H, W) or (C, H, W); output_size an int or an (OH, OW) pair, None keeping that input size;
+    out (N, C, OH, OW) or (C, OH, OW).
+    """
+    x = np.asarray(x)
+    oh, ow = adaptive_output_size(x, output_size)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    a_h, a_w = _adaptive_weights(x.shape[-2], oh, dtype), _adaptive_weights(x.shape[-1], ow, dtype)
+    out = np.einsum("ih,...hw,jw->...ij", a_h, x, a_w)  # (..., OH, OW)
+    return out, (a_h, a_w)
+
+
+def adaptive_avg_pool2d_backward(dout, cache):
+    """dx = A_h^T @ dout @ A_w: each input receives dout/window size from every window that holds it."""
+    a_h, a_w = cache
+    return np.einsum("ih,...ij,jw->...hw", a_h, dout, a_w)  # (..., H, W)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    return adaptive_avg_pool2d_forward(x, output_size)[0]
+
+
 class Conv2d:
     """A convolution layer for :class:`companion.np.Sequential` (PyTorch's parameter layout and init)."""
 
@@ -209,6 +246,28 @@ class MaxPool2d(_Pool):
 
 class AvgPool2d(_Pool):
     forward_fn, backward_fn = staticmethod(avg_pool2d_forward), staticmethod(avg_pool2d_backward)
+
+
+class AdaptiveAvgPool2d:
+    """Adaptive average pooling to ``output_size`` (1: global average pooling), for a Sequential."""
+
+    def __init__(self, output_size):
+        self.output_size, self._cache = output_size, None
+
+    def forward(self, x):
+        out, self._cache = adaptive_avg_pool2d_forward(x, self.output_size)
+        return out
+
+    __call__ = forward
+
+    def backward(self, dout):
+        return adaptive_avg_pool2d_backward(dout, self._cache)
+
+    def parameters(self):
+        return {}
+
+    def __repr__(self):
+        return f"AdaptiveAvgPool2d(output_size={self.output_size})"
 
 
 class Flatten:

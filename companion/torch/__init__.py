@@ -20,7 +20,8 @@ from companion.torch.losses import binary_cross_entropy, mse, softmax_cross_entr
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout, soft_threshold
 from companion.torch.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, layer_norm
-from companion.torch.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, avg_pool2d, conv2d, max_pool2d
+from companion.torch.conv import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, MaxPool2d, adaptive_avg_pool2d,
+                                   avg_pool2d, conv2d, max_pool2d)
 from companion.torch.lenet import build_lenet
 from companion.torch.diagnostics import update_ratios
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
