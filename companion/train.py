@@ -165,7 +165,7 @@ def _np_loss(loss, out, y):
 
 def _is_penalised(net, name):
     """Weight decay applies to the weights of dense layers, not to biases or batch-norm scales."""
-    index, kind = name.split(".")
+    index, kind = name.split(".", 1)  # a block's names ("3.conv1.weight") are not a Dense weight
     layers = net.layers if hasattr(net, "layers") else list(net)
     return kind == "weight" and type(layers[int(index)]).__name__ == "Dense"
 

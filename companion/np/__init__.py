@@ -42,6 +42,7 @@ from companion.np.normalization import (BatchNorm1d, BatchNorm2d, LayerNorm, bat
 from companion.np.conv import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, MaxPool2d, adaptive_avg_pool2d,
                                 avg_pool2d, conv2d, conv2d_naive, max_pool2d)
 from companion.np.lenet import build_lenet
+from companion.np.resnet import ResidualBlock, build_resnet
 from companion.np.diagnostics import update_ratios
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.np.clip import clip_grad_norm

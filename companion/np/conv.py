@@ -195,8 +195,11 @@ def adaptive_avg_pool2d(x, output_size):
 class Conv2d:
     """A convolution layer for :class:`companion.np.Sequential` (PyTorch's parameter layout and init)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, rng=None, dtype=np.float64):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, bias=True, rng=None,
+                 dtype=np.float64):
         self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype)
+        if not bias:  # drawn all the same, so a network's later draws do not depend on this option
+            self.bias = None
         self.stride, self.padding, self.grads, self._cache = stride, padding, {}, None
 
     def forward(self, x):
@@ -207,11 +210,11 @@ class Conv2d:
 
     def backward(self, dout):
         dx, dweight, dbias = conv2d_backward(dout, self._cache)
-        self.grads = {"weight": dweight, "bias": dbias}
+        self.grads = {"weight": dweight, "bias": dbias} if self.bias is not None else {"weight": dweight}
         return dx
 
     def parameters(self):
-        return {"weight": self.weight, "bias": self.bias}
+        return {"weight": self.weight, "bias": self.bias} if self.bias is not None else {"weight": self.weight}
 
     def __repr__(self):
         f, c, k, _ = self.weight.shape

@@ -69,8 +69,12 @@ class Sequential:
             value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
             if value.shape != own[key].shape:
                 raise ValueError(f"{key}: expected shape {own[key].shape}, got {value.shape}")
-            index, name = key.split(".")
-            setattr(self.layers[int(index)], name, value.astype(own[key].dtype))
+            index, name = key.split(".", 1)
+            layer = self.layers[int(index)]
+            if "." in name:  # a composite layer (a residual block) loads its own sublayers
+                layer.load_state_dict({name: value.astype(own[key].dtype)}, strict=False)
+            else:
+                setattr(layer, name, value.astype(own[key].dtype))
 
     def gradients(self):
         """dL/dparameter after :meth:`backward`, under the same names as :meth:`state_dict`."""

@@ -23,6 +23,7 @@ from companion.torch.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, l
 from companion.torch.conv import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, MaxPool2d, adaptive_avg_pool2d,
                                    avg_pool2d, conv2d, max_pool2d)
 from companion.torch.lenet import build_lenet
+from companion.torch.resnet import ResidualBlock, build_resnet
 from companion.torch.diagnostics import update_ratios
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.torch.clip import clip_grad_norm

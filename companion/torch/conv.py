@@ -34,13 +34,14 @@ def adaptive_avg_pool2d(x, output_size):
 class Conv2d(torch.nn.Module):
     """A convolution layer initialised from a NumPy ``rng`` exactly as :class:`companion.np.Conv2d`."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, rng=None, dtype=None,
-                 device=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, bias=True, rng=None,
+                 dtype=None, device=None):
         super().__init__()
+        use_bias = bias
         weight, bias = conv_init(in_channels, out_channels, kernel_size, rng)
         dtype = torch.get_default_dtype() if dtype is None else dtype
         self.weight = torch.nn.Parameter(as_tensor(weight, dtype, device))
-        self.bias = torch.nn.Parameter(as_tensor(bias, dtype, self.weight.device))
+        self.bias = torch.nn.Parameter(as_tensor(bias, dtype, self.weight.device)) if use_bias else None
         self.stride, self.padding = stride, padding
 
     def forward(self, x):
