@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from companion import np as cnp
 from companion import torch as ct
-from companion.np import conv
+from companion.np import pool
 
 from finite_differences import entrywise_rel_error, numerical_gradient
 
@@ -22,7 +22,7 @@ OUTPUT_SIZE = st.one_of(SIZE, st.tuples(st.one_of(SIZE, st.none()), st.one_of(SI
 def test_forward_and_backward_match_torch(n, c, h, w, output_size, batched, seed):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, c, h, w) if batched else (c, h, w))
-    out, cache = conv.adaptive_avg_pool2d_forward(x, output_size)
+    out, cache = pool.adaptive_avg_pool2d_forward(x, output_size)
     xt = torch.tensor(x, requires_grad=True)
     ref = F.adaptive_avg_pool2d(xt, output_size)
     assert out.shape == tuple(ref.shape)
@@ -31,7 +31,7 @@ def test_forward_and_backward_match_torch(n, c, h, w, output_size, batched, seed
     np.testing.assert_allclose(out, twin.numpy(), rtol=1e-12, atol=1e-14)
     dout = rng.normal(size=out.shape)
     (ref * torch.tensor(dout)).sum().backward()
-    dx = conv.adaptive_avg_pool2d_backward(dout, cache)
+    dx = pool.adaptive_avg_pool2d_backward(dout, cache)
     assert dx.shape == x.shape
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
 
@@ -41,10 +41,10 @@ def test_forward_and_backward_match_torch(n, c, h, w, output_size, batched, seed
 def test_backward_matches_finite_differences(shape, output_size):
     rng = np.random.default_rng(len(shape) + sum(shape))
     x = rng.normal(size=shape)
-    out, cache = conv.adaptive_avg_pool2d_forward(x, output_size)
+    out, cache = pool.adaptive_avg_pool2d_forward(x, output_size)
     dout = rng.normal(size=out.shape)
-    dx = conv.adaptive_avg_pool2d_backward(dout, cache)
-    numeric = numerical_gradient(lambda: float((conv.adaptive_avg_pool2d(x, output_size) * dout).sum()), x, h=1e-5)
+    dx = pool.adaptive_avg_pool2d_backward(dout, cache)
+    numeric = numerical_gradient(lambda: float((pool.adaptive_avg_pool2d(x, output_size) * dout).sum()), x, h=1e-5)
     assert entrywise_rel_error(dx, numeric) < 1e-7
 
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from companion import np as cnp
 from companion import torch as ct
-from companion.np import conv
+from companion.np import conv, pool
 
 # (N, C, H, W, F, K, stride, padding): channels, odd sizes, strides and paddings
 CONV_CASES = [
@@ -46,8 +46,8 @@ def test_pooling_forward_and_backward_match_torch(kind, case):
     n, c, h, w, k, stride, padding = case
     rng = np.random.default_rng(sum(v or 0 for v in case))
     x = rng.normal(size=(n, c, h, w))
-    fwd, bwd = ((conv.max_pool2d_forward, conv.max_pool2d_backward) if kind == "max"
-                else (conv.avg_pool2d_forward, conv.avg_pool2d_backward))
+    fwd, bwd = ((pool.max_pool2d_forward, pool.max_pool2d_backward) if kind == "max"
+                else (pool.avg_pool2d_forward, pool.avg_pool2d_backward))
     out, cache = fwd(x, k, stride, padding)
     (xt,) = _tensors(x)
     ref = (F.max_pool2d if kind == "max" else F.avg_pool2d)(xt, k, stride, padding)
@@ -105,6 +105,6 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
         ct.conv2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3), stride=0)
     with pytest.raises(ValueError, match="x must be 4-D"):
-        conv.max_pool2d(np.ones((4, 4)), 2)
+        pool.max_pool2d(np.ones((4, 4)), 2)
     with pytest.raises(ValueError, match="padding 2 must be at most half the kernel size 2"):
-        conv.avg_pool2d(np.ones((1, 1, 6, 6)), 2, padding=2)
+        pool.avg_pool2d(np.ones((1, 1, 6, 6)), 2, padding=2)

@@ -1,7 +1,8 @@
 """A small LeNet-style convolutional network for 8x8 images (chapter: Convolutional networks)."""
 
 from companion.np.activations import Activation
-from companion.np.conv import Conv2d, Flatten, MaxPool2d
+from companion.np.conv import Conv2d, Flatten
+from companion.np.pool import MaxPool2d
 from companion.np.dense import Dense
 from companion.np.network import Sequential
 

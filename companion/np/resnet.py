@@ -8,7 +8,8 @@ residual F(x) added to its input, out = ReLU(F(x) + shortcut(x)). Names follow t
 import numpy as np
 
 from companion.np.activations import Activation
-from companion.np.conv import AdaptiveAvgPool2d, Conv2d, Flatten
+from companion.np.conv import Conv2d, Flatten
+from companion.np.pool import AdaptiveAvgPool2d
 from companion.np.dense import Dense
 from companion.np.network import Sequential
 from companion.np.normalization import BatchNorm2d

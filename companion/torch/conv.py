@@ -1,10 +1,10 @@
-"""Convolution and pooling in PyTorch, with the NumPy twin's names, layout, checks and initialisation."""
+"""Convolution in PyTorch, with the NumPy twin's names, layout, checks and initialisation."""
 
 import torch
 import torch.nn.functional as F
 
 from companion._init import conv_init
-from companion._validate import adaptive_output_size, check_conv_shapes, check_finite, check_pool_args
+from companion._validate import check_conv_shapes, check_finite
 from companion.torch.dense import as_tensor
 
 
@@ -13,22 +13,6 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     check_conv_shapes(x, weight, bias, stride, padding)
     check_finite(x, "x")
     return F.conv2d(x, weight, bias, stride=stride, padding=padding)
-
-
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    check_pool_args(x, kernel_size, kernel_size if stride is None else stride, padding)
-    return F.max_pool2d(x, kernel_size, stride, padding)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    check_pool_args(x, kernel_size, kernel_size if stride is None else stride, padding)
-    return F.avg_pool2d(x, kernel_size, stride, padding)
-
-
-def adaptive_avg_pool2d(x, output_size):
-    """PyTorch's adaptive_avg_pool2d: x (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW)."""
-    adaptive_output_size(x, output_size)
-    return F.adaptive_avg_pool2d(x, output_size)
 
 
 class Conv2d(torch.nn.Module):
@@ -50,21 +34,6 @@ class Conv2d(torch.nn.Module):
     def extra_repr(self):
         f, c, k, _ = self.weight.shape
         return f"{c}, {f}, kernel_size={k}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(torch.nn.MaxPool2d):
-    """``torch.nn.MaxPool2d`` under the NumPy twin's name."""
-
-
-class AvgPool2d(torch.nn.AvgPool2d):
-    """``torch.nn.AvgPool2d`` under the NumPy twin's name."""
-
-
-class AdaptiveAvgPool2d(torch.nn.AdaptiveAvgPool2d):
-    """``torch.nn.AdaptiveAvgPool2d`` under the NumPy twin's name, with its checks."""
-
-    def forward(self, x):
-        return adaptive_avg_pool2d(x, self.output_size)
 
 
 class Flatten(torch.nn.Flatten):

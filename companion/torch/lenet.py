@@ -1,7 +1,8 @@
 """The LeNet-style network in PyTorch, built layer for layer (and draw for draw) as the NumPy twin."""
 
 from companion.torch.activations import Activation
-from companion.torch.conv import Conv2d, Flatten, MaxPool2d
+from companion.torch.conv import Conv2d, Flatten
+from companion.torch.pool import MaxPool2d
 from companion.torch.dense import Dense
 from companion.torch.network import Sequential
 

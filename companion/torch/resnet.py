@@ -5,7 +5,8 @@ import torch
 
 from companion.np.resnet import _check_channels
 from companion.torch.activations import Activation
-from companion.torch.conv import AdaptiveAvgPool2d, Conv2d, Flatten
+from companion.torch.conv import Conv2d, Flatten
+from companion.torch.pool import AdaptiveAvgPool2d
 from companion.torch.dense import Dense
 from companion.torch.network import Sequential
 from companion.torch.normalization import BatchNorm2d
