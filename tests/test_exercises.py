@@ -45,7 +45,11 @@ RIGHT = {
     "mlp.regression_forward": lambda x, w1, b1, w2, b2, m, s: (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2)[:, 0] * s + m,
     "mlp.anomaly_flags": lambda train, test, q: (test > np.quantile(train, q)).astype(int),
     "cnn.output_size": lambda h, k, p, s: (h + 2 * p - k) // s + 1,
-    "cnn.cross_correlation": lambda x, k: (np.lib.stride_tricks.sliding_window_view(x, k.shape) * k).sum(axis=(2, 3)),
+    "cnn.conv2d_naive": lambda x, k, s, p: (np.lib.stride_tricks.sliding_window_view(np.pad(x, p), k.shape)[::s, ::s]
+                                            * k).sum(axis=(2, 3)),
+    "cnn.max_pool_backward": lambda x, d: torch.autograd.grad(  # torch as referee, ties to the first maximum
+        torch.nn.functional.max_pool2d(t := torch.tensor(x[None, None], requires_grad=True), 2), t,
+        torch.tensor(d[None, None]))[0][0, 0].numpy(),
     "cnn.max_pool": lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
         len(x) // s, s, x.shape[1] // s, s).max(axis=(1, 3)),
     "cnn.conv_parameter_count": lambda c_in, c_out, k: c_out * (c_in * k * k + 1),
@@ -90,8 +94,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
                                "y_std ="),  # left in standardized units
     "mlp.anomaly_flags": (lambda train, test, q: (test > np.percentile(train, q)).astype(int), "expected"),  # q is not %
     "cnn.output_size": (lambda h, k, p, s: (h + p - k) // s + 1, "expected 8"),  # padding on one side only
-    "cnn.cross_correlation": (lambda x, k: (np.lib.stride_tricks.sliding_window_view(x, k.shape) * k[::-1, ::-1]).sum(
-        axis=(2, 3)), "expected"),  # flipped the kernel: a true convolution
+    "cnn.conv2d_naive": (lambda x, k, s, p: (np.lib.stride_tricks.sliding_window_view(np.pad(x, p), k.shape)[::s, ::s]
+                                             * k[::-1, ::-1]).sum(axis=(2, 3)), "expected"),  # flipped: a true convolution
+    "cnn.max_pool_backward": (lambda x, d: np.kron(d, np.ones((2, 2))) * (x == np.kron(x.reshape(len(d), 2, -1, 2).max(
+        axis=(1, 3)), np.ones((2, 2)))), "expected"),  # a tie's gradient sent to every maximum (first case has one)
     "cnn.max_pool": (lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
         len(x) // s, s, x.shape[1] // s, s).mean(axis=(1, 3)), "expected [[4. 2.]"),  # averaged
     "cnn.conv_parameter_count": (lambda c_in, c_out, k: c_out * (k * k + 1), "in_channels ="),  # one channel
@@ -104,7 +110,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("history.") for i in EXERCISES) >= 3
     assert sum(i.startswith("forward.") for i in EXERCISES) >= 3
     assert sum(i.startswith("mlp.") for i in EXERCISES) >= 3
-    assert sum(i.startswith("cnn.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("cnn.") for i in EXERCISES) >= 5
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

@@ -29,6 +29,13 @@ def test_photos_and_filters():
         get_filter("emboss")
 
 
+def test_colour_photos_are_channels_first_and_average_to_the_grey_ones():
+    grey, colour = sample_photos(32), sample_photos(32, colour=True)
+    assert colour["china"].shape == (3, 32, 32)
+    np.testing.assert_allclose(colour["flower"].mean(axis=0), grey["flower"], atol=1e-12)
+    assert np.ptp(colour["flower"].mean(axis=(1, 2))) > 0.05  # the channels differ: a red flower is not grey
+
+
 def test_diabetes_ships():
     X, y = shipped.load_diabetes()
     assert X.shape == (442, 10) and y.shape == (442,)

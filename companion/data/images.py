@@ -19,20 +19,19 @@ def get_filter(name):
     return np.array(FILTERS[name], dtype=float)
 
 
-def sample_photos(size=128):
-    """scikit-learn's two sample photos (a temple in China, a flower) as grayscale arrays (size, size) in [0, 1].
+def sample_photos(size=128, colour=False):
+    """scikit-learn's two sample photos (a temple in China, a flower), cropped to a square and shrunk by
+    block averaging to (size, size), values in [0, 1]: grayscale, or with ``colour=True`` the red, green
+    and blue channels first, (3, size, size), as a convolution takes them.
 
-    They ship inside scikit-learn, so nothing is downloaded. Each is cropped to a square and
-    shrunk by block averaging.
+    They ship inside scikit-learn, so nothing is downloaded.
     """
     from sklearn.datasets import load_sample_images
 
     photos = {}
     for name, image in zip(("china", "flower"), load_sample_images().images):
-        gray = image.mean(axis=2) / 255.0
-        side = min(gray.shape)
-        gray = gray[:side, :side]
+        side = min(image.shape[:2])
         factor = side // size
-        gray = gray[: size * factor, : size * factor].reshape(size, factor, size, factor).mean(axis=(1, 3))
-        photos[name] = gray
+        rgb = image[: size * factor, : size * factor].reshape(size, factor, size, factor, 3).mean(axis=(1, 3)) / 255.0
+        photos[name] = rgb.transpose(2, 0, 1) if colour else rgb.mean(axis=2)  # (3, size, size) or (size, size)
     return photos

@@ -7,4 +7,5 @@ from companion.widgets.forward_explorer import ForwardExplorer
 from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer
 from companion.widgets.playground import Playground
+from companion.widgets.receptive_field_explorer import ReceptiveFieldExplorer
 from companion.widgets.regularization_explorer import RegularizationExplorer

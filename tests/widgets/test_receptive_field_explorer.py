@@ -1,0 +1,51 @@
+"""The receptive-field panel: its numbers are receptive_field's, and its drawing shades the pixels read."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from companion.widgets import ReceptiveFieldExplorer  # noqa: E402
+
+
+@pytest.fixture
+def panel():
+    return ReceptiveFieldExplorer(draw=False)
+
+
+def measured_reads(layers, k, s, d, side):
+    """The input pixels output (0, 0) of the stack depends on, by autograd (the referee)."""
+    x = torch.zeros(1, 1, side, side, requires_grad=True)
+    out = x
+    for _ in range(layers):
+        out = torch.nn.functional.conv2d(out, torch.ones(1, 1, k, k), stride=s, dilation=d)
+    out[0, 0, 0, 0].backward()
+    return (x.grad[0, 0] != 0).numpy()
+
+
+def test_starting_state_is_two_plain_3x3_layers(panel):
+    assert panel.field.r == (5, 5) and panel.mask.shape == (5, 5) and panel.mask.all()
+    assert "nnx-field'>5×5<" in panel.report.value and "nnx-read'>25<" in panel.report.value
+
+
+@pytest.mark.parametrize("layers, k, s, d", [(3, 3, 1, 1), (2, 3, 1, 2), (3, 3, 1, 2), (2, 3, 2, 1), (2, 2, 2, 3),
+                                             (3, 5, 2, 2), (1, 1, 3, 4), (4, 3, 1, 4)])
+def test_field_and_shaded_pixels_match_autograd(panel, layers, k, s, d):
+    panel.layers.value, panel.kernel_size.value, panel.stride.value, panel.dilation.value = layers, k, s, d
+    r = panel.field.r[0]
+    expected = measured_reads(layers, k, s, d, side=r)  # an input exactly one field wide
+    np.testing.assert_array_equal(panel.mask, expected)
+    rows, cols = np.nonzero(expected)
+    assert rows.max() - rows.min() + 1 == r == cols.max() - cols.min() + 1  # the field spans what is read
+    assert f"nnx-field'>{r}×{r}<" in panel.report.value and f"nnx-read'>{expected.sum()}<" in panel.report.value
+
+
+def test_equal_dilations_leave_holes_and_the_largest_stack_still_draws(panel):
+    panel.layers.value, panel.dilation.value = 2, 2
+    assert panel.field.r == (9, 9) and panel.mask.sum() < 81  # dilation 2 twice: odd offsets never read
+    for slider in (panel.layers, panel.kernel_size, panel.stride, panel.dilation):
+        slider.value = slider.max
+    assert panel.mask.shape == panel.field.r and panel.mask[0, 0] and panel.mask[-1, -1]
