@@ -145,7 +145,7 @@ def _check_positive(**sizes):
         check_positive_int(n, name)
 
 
-def _default_weight_and_bias(shape, rng, dtype):
+def _default_weight_and_bias(shape, rng, dtype, bias_size=None):
     """PyTorch's ``reset_parameters`` of Linear and Conv: weight Kaiming-uniform with a = sqrt(5), whose
     bound sqrt(3) · sqrt(2 / (1 + 5)) / sqrt(fan_in) is 1/sqrt(fan_in); then bias U(±1/sqrt(fan_in)).
 
@@ -153,7 +153,8 @@ def _default_weight_and_bias(shape, rng, dtype):
     keeps every network the book has drawn so far the same to the bit.
     """
     bound = 1.0 / np.sqrt(calculate_fan_in_and_fan_out(shape)[0])
-    return _uniform(shape, bound, rng, dtype), _uniform((shape[0],), bound, rng, dtype)
+    return _uniform(shape, bound, rng, dtype), _uniform((shape[0] if bias_size is None else bias_size,), bound,
+                                                        rng, dtype)
 
 
 def dense_init(in_features, out_features, rng=None, dtype=np.float64):
@@ -166,13 +167,28 @@ def dense_init(in_features, out_features, rng=None, dtype=np.float64):
     return _default_weight_and_bias((out_features, in_features), rng, dtype)
 
 
-def conv_init(in_channels, out_channels, kernel_size, rng=None, dtype=np.float64):
-    """PyTorch's default ``nn.Conv2d`` initialization: U(-k, k), k = 1/sqrt(in_channels * kernel_size^2).
+def conv_weight_shape(in_channels, out_channels, kernel_size, groups=1, transposed=False):
+    """(out, in/groups, *kernel), or (in, out/groups, *kernel) for a transposed convolution, as torch lays
+    them out; ``kernel_size`` an int (a square 2-D kernel) or a tuple (one entry per spatial axis)."""
+    kernel = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
+    _check_positive(in_channels=in_channels, out_channels=out_channels, groups=groups)
+    for k in kernel:
+        check_positive_int(k, "kernel_size")
+    for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if n % groups:
+            raise ValueError(f"{name} {n} must be divisible by groups={groups}")
+    return ((in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)) + kernel
 
-    Returns (weight (out_channels, in_channels, kernel_size, kernel_size), bias (out_channels,)).
+
+def conv_init(in_channels, out_channels, kernel_size, rng=None, dtype=np.float64, *, groups=1, transposed=False):
+    """PyTorch's default ``nn.Conv1d/2d`` and ``nn.ConvTranspose2d`` initialization: weight and bias ~ U(-k, k),
+    k = 1/sqrt(fan_in), fan_in = weight.shape[1] · prod(kernel): in_channels/groups · prod(kernel), or
+    out_channels/groups · prod(kernel) when transposed.
+
+    Returns (weight of :func:`conv_weight_shape`, bias (out_channels,)). ``kernel_size`` an int is square 2-D.
     """
-    _check_positive(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
-    return _default_weight_and_bias((out_channels, in_channels, kernel_size, kernel_size), rng, dtype)
+    shape = conv_weight_shape(in_channels, out_channels, kernel_size, groups, transposed)
+    return _default_weight_and_bias(shape, rng, dtype, out_channels)
 
 
 def init_dense(in_features, out_features, init="default", rng=None, dtype=np.float64):

@@ -127,20 +127,141 @@ def _check_step(stride, padding):
         raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
 
 
-def check_conv_shapes(x, weight, bias, stride, padding):
-    """x (N, C, H, W), weight (F, C, KH, KW), bias (F,) or None; the kernel must fit the padded image."""
-    check_rank(x, "x", (4,))
-    check_rank(weight, "weight", (4,))
-    _check_step(stride, padding)
-    if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels (shape {shape_of(x)}) but weight expects {weight.shape[1]} "
-                         f"(weight shape {shape_of(weight)} is (out_channels, in_channels, KH, KW))")
-    if bias is not None and shape_of(bias) != (weight.shape[0],):
-        raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {shape_of(weight)}, got {shape_of(bias)}")
-    for axis, name in ((2, "height"), (3, "width")):
-        if x.shape[axis] + 2 * padding < weight.shape[axis]:
-            raise ValueError(f"the kernel's {name} {weight.shape[axis]} exceeds the padded image's "
-                             f"{x.shape[axis] + 2 * padding} (image {shape_of(x)}, padding {padding})")
+def _conv_tuple(value, name, dims):
+    """An int or a sequence of ``dims`` ints (torch's convolutions take either) as a tuple of ``dims``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != dims:
+            raise ValueError(f"{name} must be an int or {dims} int(s), one per spatial axis, got {value!r}")
+        return tuple(value)
+    return (value,) * dims
+
+
+def _conv_steps(stride, dilation, groups, dims):
+    """stride and dilation as ``dims``-tuples of positive ints; groups a positive int."""
+    check_positive_int(groups, "groups")
+    stride, dilation = _conv_tuple(stride, "stride", dims), _conv_tuple(dilation, "dilation", dims)
+    for s in stride:
+        check_positive_int(s, "stride")
+    for d in dilation:
+        check_positive_int(d, "dilation")
+    return stride, dilation
+
+
+def _conv_pads(padding, kernel, stride, dilation, dims, strings=True):
+    """((before, after), …) per spatial axis from an int, a tuple or (for convolutions) "valid" / "same".
+
+    "same" pads d (k - 1) per axis in total, the odd one after (bottom/right), as torch does.
+    """
+    if isinstance(padding, str) and strings:
+        check_choice(padding, "padding", ("same", "valid"))
+        if padding == "valid":
+            return ((0, 0),) * dims
+        if any(s != 1 for s in stride):
+            raise ValueError(f"padding='same' is not supported for strided convolutions (stride {stride}); "
+                             "pass an integer padding instead")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int or {dims} int(s) here (no 'same' or 'valid'), got {padding!r}")
+    pads = _conv_tuple(padding, "padding", dims)
+    for p in pads:
+        check_nonnegative_int(p, "padding")
+    return tuple((p, p) for p in pads)
+
+
+def conv_out_size(size, kernel, stride, pads, dilation):
+    """floor((size + before + after - d (k - 1) - 1) / s) + 1: a convolution's output size along one axis."""
+    return (size + pads[0] + pads[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+_AXES = {1: ("length",), 2: ("height", "width")}
+
+
+def _check_conv_ranks(x_shape, weight_shape, dims):
+    for name, shape, ranks in (("x", x_shape, (dims + 1, dims + 2)), ("weight", weight_shape, (dims + 2,))):
+        if len(shape) not in ranks:
+            want = " or ".join(f"{r}-D" for r in ranks)
+            raise ValueError(f"{name} must be {want} for a {dims}-D convolution, got shape {tuple(shape)} "
+                             f"({len(shape)}-D)")
+
+
+def _check_conv_channels(x_shape, weight_shape, bias_shape, groups, transposed):
+    """x's channels against weight (F, C/groups, *K), or (C, F/groups, *K) when transposed; bias (F,)."""
+    c, layout = x_shape[-len(weight_shape) + 1], "(in_channels, out_channels/groups, *kernel)" if transposed \
+        else "(out_channels, in_channels/groups, *kernel)"
+    w_in, f = (weight_shape[0], weight_shape[1] * groups) if transposed else (weight_shape[1] * groups,
+                                                                             weight_shape[0])
+    if weight_shape[0] == 0 or weight_shape[0] % groups:
+        raise ValueError(f"weight's first dimension {weight_shape[0]} (weight shape {tuple(weight_shape)}, "
+                         f"{layout}) must be a positive multiple of groups={groups}")
+    if c % groups:
+        raise ValueError(f"x's {c} channels (shape {tuple(x_shape)}) are not divisible by groups={groups}")
+    if c != w_in:
+        raise ValueError(f"x has {c} channels (shape {tuple(x_shape)}) but weight expects {w_in} "
+                         f"(weight shape {tuple(weight_shape)} is {layout}, groups={groups})")
+    if bias_shape is not None and tuple(bias_shape) != (f,):
+        raise ValueError(f"bias must have shape ({f},) to match weight {tuple(weight_shape)}, got {tuple(bias_shape)}")
+
+
+def conv_geometry(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, dims=2):
+    """Check a ``dims``-D convolution's arguments as torch does; return (stride, pads, dilation) as tuples.
+
+    x (N, C, *spatial) or (C, *spatial); weight (F, C/groups, *kernel); bias (F,) or None. ``x``,
+    ``weight`` and ``bias`` may be arrays, tensors or plain shapes. pads holds (before, after) per axis.
+    The dilated kernel d (k - 1) + 1 must fit the padded input.
+    """
+    x_shape, w_shape = _shape_arg(x), _shape_arg(weight)
+    _check_conv_ranks(x_shape, w_shape, dims)
+    stride, dilation = _conv_steps(stride, dilation, groups, dims)
+    kernel = w_shape[2:]
+    pads = _conv_pads(padding, kernel, stride, dilation, dims)
+    _check_conv_channels(x_shape, w_shape, None if bias is None else _shape_arg(bias), groups, False)
+    for axis, size, k, p, d in zip(_AXES[dims], x_shape[-dims:], kernel, pads, dilation):
+        if size == 0:
+            raise ValueError(f"x's {axis} is 0 (shape {tuple(x_shape)}); only the batch may be empty")
+        if size + sum(p) < d * (k - 1) + 1:
+            taps = f" ({k} taps at dilation {d})" if d > 1 else ""
+            raise ValueError(f"the kernel's {axis} {d * (k - 1) + 1}{taps} exceeds the padded image's "
+                             f"{size + sum(p)} (image {tuple(x_shape)}, padding {padding!r})")
+    return stride, pads, dilation
+
+
+def conv_transpose_geometry(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                            dims=2):
+    """Check a transposed convolution's arguments as torch does; return (stride, pads, dilation, out_size).
+
+    x (N, C, *spatial) or (C, *spatial); weight (C, F/groups, *kernel); bias (F,) or None; padding ints
+    only; output_padding < stride or < dilation per axis. out_size per axis is
+    (size - 1) s - 2 p + d (k - 1) + output_padding + 1, which must be positive.
+    """
+    x_shape, w_shape = _shape_arg(x), _shape_arg(weight)
+    _check_conv_ranks(x_shape, w_shape, dims)
+    stride, dilation = _conv_steps(stride, dilation, groups, dims)
+    pads = _conv_pads(padding, w_shape[2:], stride, dilation, dims, strings=False)
+    extra = _conv_tuple(output_padding, "output_padding", dims)
+    for e, s, d in zip(extra, stride, dilation):
+        check_nonnegative_int(e, "output_padding")
+        if e >= s and e >= d:
+            raise ValueError(f"output_padding must be smaller than either stride or dilation, got "
+                             f"output_padding {extra}, stride {stride}, dilation {dilation}")
+    _check_conv_channels(x_shape, w_shape, None if bias is None else _shape_arg(bias), groups, True)
+    out = tuple((n - 1) * s - 2 * p[0] + d * (k - 1) + e + 1
+                for n, s, p, d, k, e in zip(x_shape[-dims:], stride, pads, dilation, w_shape[2:], extra))
+    if min(out) < 1 or 0 in x_shape[-dims:]:
+        raise ValueError(f"the output size {out} is too small: input {tuple(x_shape)}, weight {tuple(w_shape)}, "
+                         f"stride {stride}, padding {padding!r}, dilation {dilation}, output_padding {extra}")
+    return stride, pads, dilation, out
+
+
+def _shape_arg(a):
+    """A plain tuple is taken as a shape already; anything else gives its own."""
+    return a if type(a) is tuple else shape_of(a)
+
+def check_conv_options(kernel, stride=1, padding=0, dilation=1, groups=1, transposed=False):
+    """A convolution layer's stride, padding and dilation for a kernel of shape ``kernel`` (one entry per
+    spatial axis), checked when the layer is built, as torch.nn.Conv2d / ConvTranspose2d check them."""
+    stride, dilation = _conv_steps(stride, dilation, groups, len(kernel))
+    _conv_pads(padding, kernel, stride, dilation, len(kernel), strings=not transposed)
 
 
 def check_pool_args(x, kernel_size, stride, padding):

@@ -39,7 +39,8 @@ from companion.np.regularization import (Dropout, dropout_backward, dropout_forw
 from companion.np.normalization import (BatchNorm1d, BatchNorm2d, LayerNorm, batchnorm2d_backward,
                                        batchnorm2d_forward, batchnorm_backward, batchnorm_forward, layer_norm,
                                        layer_norm_backward, layer_norm_forward)
-from companion.np.conv import Conv2d, Flatten, conv2d, conv2d_naive
+from companion.np.conv import (Conv2d, Flatten, conv2d, conv2d_backward, conv2d_forward, conv2d_input_grad,
+                               conv2d_naive, conv2d_weight_grad)
 from companion.np.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from companion.np.lenet import build_lenet
 from companion.np.resnet import ResidualBlock, build_resnet

@@ -1,110 +1,203 @@
 """Convolution (chapter: Convolutional networks), forward and backward by hand.
 
-Shapes follow PyTorch: images x (N, C, H, W); filters weight (F, C, KH, KW); bias (F,); outputs
-(N, F, OH, OW) with OH = (H + 2 padding - KH) // stride + 1, and likewise OW.
+Shapes follow PyTorch: images x (N, C, H, W) or one image (C, H, W); filters weight (F, C/groups, KH, KW);
+bias (F,) or None; outputs (N, F, OH, OW) with, per axis,
+
+    OH = floor((H + pad_top + pad_bottom - dilation (KH - 1) - 1) / stride) + 1.
+
+Every argument is ``torch.nn.functional.conv2d``'s: stride, padding and dilation an int or a pair, padding
+also "valid" (none) or "same" (d (k - 1) in total per axis, the odd one at the bottom/right; stride 1 only),
+groups splitting the channels into independent convolutions (depthwise when groups == C).
 :func:`conv2d_naive` is the definition written as loops, for reading; :func:`conv2d` computes the same
-by copying every patch into a column (im2col) and one matrix product.
+by copying every patch into a column (im2col) and one matrix product per group. The backward pass is two
+public functions, the twins of ``torch.nn.grad.conv2d_input`` and ``conv2d_weight``.
+:func:`conv1d` is the same on a height-1 image.
 """
 
 import numpy as np
 
 from companion._init import conv_init
-from companion._validate import check_conv_shapes, check_finite
+from companion._validate import check_conv_options, check_finite, conv_geometry, conv_out_size
 
 
-def _pad(x, padding, value=0.0):
-    if padding == 0:
+def _pad(x, pads, value=0.0):
+    """Pad the last two axes of x by pads = ((top, bottom), (left, right)), or by an int on every side."""
+    pads = ((pads, pads),) * 2 if isinstance(pads, (int, np.integer)) else pads
+    if not any(sum(p) for p in pads):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=value)
+    return np.pad(x, ((0, 0),) * (x.ndim - 2) + tuple(pads), constant_values=value)
 
 
-def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
-    """out[n, f, i, j] = b[f] + sum_{c, u, v} x_pad[n, c, i*s + u, j*s + v] * w[f, c, u, v], by loops."""
-    check_conv_shapes(x, weight, bias, stride, padding)
-    xp = _pad(np.asarray(x), padding)
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """out[n, f, i, j] = b[f] + sum_{c, u, v} x_pad[n, c, i*sh + u*dh, j*sw + v*dw] * w[f, c, u, v], by loops.
+
+    One group only; x (N, C, H, W).
+    """
+    (sh, sw), pads, (dh, dw) = conv_geometry(x, weight, bias, stride, padding, dilation)
+    xp = _pad(np.asarray(x), pads)
     n, _, h, w = xp.shape
     f, _, kh, kw = weight.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, f, oh, ow), dtype=np.result_type(x, weight))
     for i in range(oh):
         for j in range(ow):
-            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]  # (N, C, KH, KW)
-            out[:, :, i, j] = np.tensordot(patch, weight, axes=([1, 2, 3], [1, 2, 3]))
+            patch = xp[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+            out[:, :, i, j] = np.tensordot(patch, weight, axes=([1, 2, 3], [1, 2, 3]))  # (N, F)
     return out if bias is None else out + np.asarray(bias)[None, :, None, None]
 
 
-def _im2col(x, kh, kw, stride, padding):
-    """Every kh x kw patch of the padded images as one column: (C*KH*KW, N*OH*OW), rows ordered (c, u, v).
+def _window_slices(u, v, stride, dilation, oh, ow):
+    """The rows and columns of the padded image that kernel tap (u, v) meets, over all (OH, OW) outputs."""
+    (sh, sw), (dh, dw) = stride, dilation
+    return slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
 
-    Works channel-first, (C, N, H, W), so that each of the KH*KW copies below moves whole
-    contiguous blocks: that, not the matrix product, is where a convolution in NumPy spends its time.
+
+def _im2col(x, kernel, stride, pads, dilation, out_size=None):
+    """Every patch of the padded images as one column: (C*KH*KW, N*OH*OW), rows ordered (c, u, v).
+
+    ``out_size`` (OH, OW) defaults to the convolution's; a smaller one keeps the first rows and columns.
+    Works channel-first, (C, N, H, W), so that each of the KH*KW copies below moves whole contiguous blocks:
+    that, not the matrix product, is where a convolution in NumPy spends its time.
     """
     n, c, h, w = x.shape
-    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
-    xpc = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
-    xpc[:, :, padding:padding + h, padding:padding + w] = x.transpose(1, 0, 2, 3)
+    (kh, kw), (pt, pb), (pl, pr) = kernel, *pads
+    oh, ow = out_size or [conv_out_size(*a) for a in zip((h, w), kernel, stride, pads, dilation)]
+    xpc = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    xpc[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
     cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for u in range(kh):
         for v in range(kw):
-            cols[:, u, v] = xpc[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride]
+            cols[:, u, v] = xpc[(slice(None), slice(None)) + _window_slices(u, v, stride, dilation, oh, ow)]
     return cols.reshape(c * kh * kw, n * oh * ow), (oh, ow)
 
 
-def _col2im(dcols, x_shape, kh, kw, stride, padding, oh, ow):
+def _col2im(dcols, x_shape, kernel, stride, pads, dilation, out_size):
     """The adjoint of :func:`_im2col`: add every column's entries back where the patch came from."""
     n, c, h, w = x_shape
+    (kh, kw), (pt, pb), (pl, pr), (oh, ow) = kernel, *pads, out_size
     dcols = dcols.reshape(c, kh, kw, n, oh, ow)
-    dxpc = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
+    dxpc = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=dcols.dtype)
     for u in range(kh):
         for v in range(kw):
-            dxpc[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride] += dcols[:, u, v]
-    return dxpc[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3)
+            dxpc[(slice(None), slice(None)) + _window_slices(u, v, stride, dilation, oh, ow)] += dcols[:, u, v]
+    return dxpc[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
 
 
-def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
-    """Vectorised convolution as one matrix product, weight (F, C*KH*KW) @ columns; returns (out, cache)."""
+def _grouped(a, groups):
+    """(G*R, M) -> (G, R, M): the rows of each group, for one batched matrix product per group."""
+    return a.reshape(groups, a.shape[0] // groups, -1)
+
+
+def _batched(x):
+    """(N, C, H, W) stays; one image (C, H, W) gains a batch axis. Returns (x4, was_unbatched)."""
+    return (x, False) if x.ndim == 4 else (x[None], True)
+
+
+def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
+    """out (N, F, OH, OW) = per group, weight_g (F/G, C/G*KH*KW) @ columns_g; also returns the columns."""
+    f = weight.shape[0]
+    cols, (oh, ow) = _im2col(x, weight.shape[2:], stride, pads, dilation, out_size)
+    out = _grouped(weight.reshape(f, -1), groups) @ _grouped(cols, groups)  # (G, F/G, N*OH*OW)
+    out = out.reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)  # (N, F, OH, OW)
+    return (out if bias is None else out + np.asarray(bias)[None, :, None, None]), cols
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """The convolution, vectorised; returns (out, cache). See the module docstring for shapes."""
     x, weight = np.asarray(x), np.asarray(weight)
-    check_conv_shapes(x, weight, bias, stride, padding)
+    stride, pads, dilation = conv_geometry(x, weight, bias, stride, padding, dilation, groups)
     check_finite(x, "x")
-    f, _, kh, kw = weight.shape
-    cols, (oh, ow) = _im2col(x, kh, kw, stride, padding)
-    out = (weight.reshape(f, -1) @ cols).reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)  # (N, F, OH, OW)
-    if bias is not None:
-        out = out + np.asarray(bias)[None, :, None, None]
-    return out, (x.shape, cols, weight, bias is not None, stride, padding, (oh, ow))
+    x4, unbatched = _batched(x)
+    out, cols = _forward(x4, weight, bias, stride, pads, dilation, groups)
+    cache = (x4.shape, cols, weight, bias is not None, stride, pads, dilation, groups, unbatched)
+    return (out[0] if unbatched else out), cache
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0):
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """The convolution (as PyTorch's ``conv2d``, a cross-correlation): see the module docstring."""
-    return conv2d_forward(x, weight, bias, stride, padding)[0]
+    return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)[0]
+
+
+def _input_grad(dout, weight, x_shape, stride, pads, dilation, groups):
+    """dx = col2im(per group, weight_g^T @ dout_g), for dout (N, F, OH, OW) and x of shape x_shape."""
+    f = weight.shape[0]
+    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW), the order of the columns
+    dcols = _grouped(weight.reshape(f, -1), groups).transpose(0, 2, 1) @ _grouped(d2, groups)  # (G, C/G*KK, NOO)
+    return _col2im(dcols, x_shape, weight.shape[2:], stride, pads, dilation, dout.shape[2:])
+
+
+def _weight_grad(cols, dout, weight_shape, groups):
+    """dweight = per group, dout_g (F/G, N*OH*OW) @ columns_g^T, reshaped to weight_shape."""
+    d2 = dout.transpose(1, 0, 2, 3).reshape(weight_shape[0], -1)
+    return (_grouped(d2, groups) @ _grouped(cols, groups).transpose(0, 2, 1)).reshape(weight_shape)
 
 
 def conv2d_backward(dout, cache):
-    """(dx, dweight, dbias) from dL/dout (N, F, OH, OW).
+    """(dx, dweight, dbias) from dL/dout (N, F, OH, OW), or (F, OH, OW) for one image; dbias None without bias.
 
-    With out = W_flat @ cols: dW_flat = dout_flat @ cols^T, dcols = W_flat^T @ dout_flat, and dx is
-    dcols folded back onto the image (col2im).
+    With out_g = W_g @ cols_g per group: dW_g = dout_g @ cols_g^T (:func:`conv2d_weight_grad`), and
+    dcols_g = W_g^T @ dout_g folded back onto the image, col2im (:func:`conv2d_input_grad`).
     """
-    x_shape, cols, weight, has_bias, stride, padding, (oh, ow) = cache
-    f, _, kh, kw = weight.shape
-    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW), the order of the columns
-    dweight = (d2 @ cols.T).reshape(weight.shape)
-    dx = _col2im(weight.reshape(f, -1).T @ d2, x_shape, kh, kw, stride, padding, oh, ow)
-    return dx, dweight, dout.sum(axis=(0, 2, 3)) if has_bias else None
+    x_shape, cols, weight, has_bias, stride, pads, dilation, groups, unbatched = cache
+    dout = np.asarray(dout)[None] if unbatched else np.asarray(dout)
+    dx = _input_grad(dout, weight, x_shape, stride, pads, dilation, groups)
+    dweight = _weight_grad(cols, dout, weight.shape, groups)
+    return (dx[0] if unbatched else dx), dweight, (dout.sum(axis=(0, 2, 3)) if has_bias else None)
+
+
+def _check_dout(dout, x_shape, weight_shape, stride, pads, dilation):
+    """dout must have the shape of the convolution's output, as torch.nn.grad requires."""
+    spatial = tuple(conv_out_size(*a) for a in zip(x_shape[2:], weight_shape[2:], stride, pads, dilation))
+    want = (x_shape[0], weight_shape[0]) + spatial
+    if dout.shape != want:
+        raise ValueError(f"dout must have shape {want}, the convolution's output for input {x_shape} and weight "
+                         f"{weight_shape}, got {dout.shape}")
+
+
+def _grad_arguments(dout, x_shape, weight_shape, stride, padding, dilation, groups):
+    """Checked, batched arguments of the two gradient functions; x_shape and weight_shape as tuples."""
+    x_shape, weight_shape, dout = tuple(map(int, x_shape)), tuple(map(int, weight_shape)), np.asarray(dout)
+    stride, pads, dilation = conv_geometry(x_shape, weight_shape, None, stride, padding, dilation, groups)
+    unbatched = len(x_shape) == 3
+    x_shape, dout = ((1,) + x_shape, dout[None]) if unbatched else (x_shape, dout)
+    _check_dout(dout, x_shape, weight_shape, stride, pads, dilation)
+    return dout, x_shape, weight_shape, stride, pads, dilation, unbatched
+
+
+def conv2d_input_grad(dout, weight, input_size, stride=1, padding=0, dilation=1, groups=1):
+    """dL/dx of conv2d for dL/dout, x of shape ``input_size`` (as ``torch.nn.grad.conv2d_input``)."""
+    weight = np.asarray(weight)
+    dout, x_shape, _, stride, pads, dilation, unbatched = _grad_arguments(
+        dout, input_size, weight.shape, stride, padding, dilation, groups)
+    dx = _input_grad(dout, weight, x_shape, stride, pads, dilation, groups)
+    return dx[0] if unbatched else dx
+
+
+def conv2d_weight_grad(x, dout, weight_size, stride=1, padding=0, dilation=1, groups=1):
+    """dL/dweight of conv2d for dL/dout, weight of shape ``weight_size`` (as ``torch.nn.grad.conv2d_weight``)."""
+    x = np.asarray(x)
+    dout, x_shape, weight_shape, stride, pads, dilation, unbatched = _grad_arguments(
+        dout, x.shape, weight_size, stride, padding, dilation, groups)
+    cols, _ = _im2col(x[None] if unbatched else x, weight_shape[2:], stride, pads, dilation)
+    return _weight_grad(cols, dout, weight_shape, groups)
 
 
 class Conv2d:
     """A convolution layer for :class:`companion.np.Sequential` (PyTorch's parameter layout and init)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *, bias=True, rng=None,
-                 dtype=np.float64):
-        self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, *, rng=None, dtype=np.float64):
+        self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype, groups=groups)
         if not bias:  # drawn all the same, so a network's later draws do not depend on this option
             self.bias = None
-        self.stride, self.padding, self.grads, self._cache = stride, padding, {}, None
+        check_conv_options(self.weight.shape[2:], stride, padding, dilation, groups)
+        self.kernel_size, self.stride, self.padding, self.dilation, self.groups = (
+            kernel_size, stride, padding, dilation, groups)
+        self.grads, self._cache = {}, None
 
     def forward(self, x):
-        out, self._cache = conv2d_forward(x, self.weight, self.bias, self.stride, self.padding)
+        out, self._cache = conv2d_forward(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                                          self.groups)
         return out
 
     __call__ = forward
@@ -118,8 +211,16 @@ class Conv2d:
         return {"weight": self.weight, "bias": self.bias} if self.bias is not None else {"weight": self.weight}
 
     def __repr__(self):
-        f, c, k, _ = self.weight.shape
-        return f"Conv2d({c}, {f}, kernel_size={k}, stride={self.stride}, padding={self.padding})"
+        return _conv_repr(self)
+
+
+def _conv_repr(layer):
+    """torch's style: Conv2d(1, 4, kernel_size=3, stride=1, padding=1), options shown when not the default."""
+    f, c = layer.weight.shape[:2]
+    extras = [f"{k}={getattr(layer, k)!r}" for k, default in (("dilation", 1), ("groups", 1))
+              if getattr(layer, k) != default] + ([] if layer.bias is not None else ["bias=False"])
+    return (f"{type(layer).__name__}({c * layer.groups}, {f}, kernel_size={layer.kernel_size}, "
+            f"stride={layer.stride}, padding={layer.padding!r}{''.join(', ' + e for e in extras)})")
 
 
 class Flatten:

@@ -65,11 +65,11 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", rng=Non
                                          generator=generator)
 
 
-def _default_pair(weight, generator):
+def _default_pair(weight, generator, bias_size=None):
     """``nn.Linear.reset_parameters``: weight Kaiming-uniform with a = sqrt(5), bias U(±1/sqrt(fan_in))."""
     torch.nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
     bound = 1.0 / math.sqrt(calculate_fan_in_and_fan_out(weight)[0])
-    bias = weight.new_empty(weight.shape[0])
+    bias = weight.new_empty(weight.shape[0] if bias_size is None else bias_size)
     return weight, torch.nn.init.uniform_(bias, -bound, bound, generator=generator)
 
 
@@ -82,14 +82,15 @@ def dense_init(in_features, out_features, rng=None, dtype=None, device=None, gen
     return _default_pair(_tensor((out_features, in_features), dtype, device), generator)
 
 
-def conv_init(in_channels, out_channels, kernel_size, rng=None, dtype=None, device=None, generator=None):
-    """PyTorch's default ``nn.Conv2d`` initialization: U(-k, k), k = 1/sqrt(in_channels · kernel_size²)."""
+def conv_init(in_channels, out_channels, kernel_size, rng=None, dtype=None, device=None, generator=None, *,
+              groups=1, transposed=False):
+    """PyTorch's default ``nn.Conv1d/2d`` / ``nn.ConvTranspose2d`` initialization: U(-k, k), k = 1/sqrt(fan_in),
+    fan_in = weight.shape[1] · prod(kernel) (see :func:`companion.np.init.conv_init`)."""
     if rng is not None:
-        arrays = _init.conv_init(in_channels, out_channels, kernel_size, rng)
+        arrays = _init.conv_init(in_channels, out_channels, kernel_size, rng, groups=groups, transposed=transposed)
         return tuple(_from_numpy(a, dtype, device) for a in arrays)
-    _init._check_positive(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
-    shape = (out_channels, in_channels, kernel_size, kernel_size)
-    return _default_pair(_tensor(shape, dtype, device), generator)
+    shape = _init.conv_weight_shape(in_channels, out_channels, kernel_size, groups, transposed)
+    return _default_pair(_tensor(shape, dtype, device), generator, out_channels)
 
 
 def propagation_statistics(net, x, dout):
