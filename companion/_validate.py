@@ -264,15 +264,108 @@ def check_conv_options(kernel, stride=1, padding=0, dilation=1, groups=1, transp
     _conv_pads(padding, kernel, stride, dilation, len(kernel), strings=not transposed)
 
 
-def check_pool_args(x, kernel_size, stride, padding):
-    check_rank(x, "x", (4,))
-    _check_step(stride, padding)
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
-        raise ValueError(f"kernel_size must be a positive integer, got {kernel_size!r}")
-    if padding > kernel_size // 2:
-        raise ValueError(f"padding {padding} must be at most half the kernel size {kernel_size}")
-    if min(x.shape[2], x.shape[3]) + 2 * padding < kernel_size:
-        raise ValueError(f"the pooling window {kernel_size} exceeds the padded image (shape {shape_of(x)})")
+def _pool_pair(value, name, fn):
+    """An int or a sequence of one or two ints as an (h, w) pair, as torch's pooling reads them."""
+    values = list(value) if isinstance(value, (tuple, list)) else [value]
+    if len(values) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"{fn}: {name} must be an int or a tuple of one or two ints, got {value!r}")
+    return (int(values[0]), int(values[-1]))
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """torch's pooling_output_shape along one axis: floor (or ceil) of (size + 2p - d (k - 1) - 1) / s, plus 1.
+
+    Under ceil_mode the last window must still start inside the image or its left padding.
+    """
+    out = (size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def pool_geometry(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, fn="max_pool2d"):
+    """Check a 2-D pooling's arguments as torch does; return (kernel, stride, padding, dilation, out), (h, w) each.
+
+    x (N, C, H, W) or (C, H, W), only N may be 0; stride None (or empty) means the kernel; padding at most
+    half the kernel on each axis; at least one output per axis.
+    """
+    check_rank(x, "x", (3, 4))
+    if 0 in shape_of(x)[-3:]:
+        raise ValueError(f"{fn}: x must have non-zero channels, height and width, got shape {shape_of(x)}")
+    k = _pool_pair(kernel_size, "kernel_size", fn)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _pool_pair(stride, "stride", fn)
+    p, d = _pool_pair(padding, "padding", fn), _pool_pair(dilation, "dilation", fn)
+    for pair, name, low in ((k, "kernel_size", 1), (s, "stride", 1), (p, "padding", 0), (d, "dilation", 1)):
+        if min(pair) < low:
+            raise ValueError(f"{fn}: {name} must be {'positive' if low else 'non-negative'}, got {pair}")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{fn}: padding {p} must be at most half the kernel size {k} on each axis")
+    out = tuple(pool_output_size(*a, ceil_mode) for a in zip(shape_of(x)[-2:], k, s, p, d))
+    for axis, name in enumerate(("height", "width")):
+        if out[axis] < 1:
+            span, padded = d[axis] * (k[axis] - 1) + 1, shape_of(x)[-2 + axis] + 2 * p[axis]
+            slack = f" by more than ceil_mode's stride - 1 = {s[axis] - 1}" if ceil_mode else ""
+            raise ValueError(f"{fn}: the pooling window's {name} {span} (kernel {k}, dilation {d}) exceeds the "
+                             f"padded image's {padded}{slack} (image {shape_of(x)}, padding {p})")
+        taps = np.arange(out[axis])[:, None] * s[axis] - p[axis] + np.arange(k[axis]) * d[axis]
+        blind = np.flatnonzero(~((taps >= 0) & (taps < shape_of(x)[-2 + axis])).any(axis=1))
+        if blind.size:  # only with dilation: torch returns -inf there, and its backward writes out of bounds
+            raise ValueError(f"{fn}: window {blind[0]} along the {name} reads only padding (image {shape_of(x)}, "
+                             f"kernel {k}, stride {s}, padding {p}, dilation {d}); see pytorch/pytorch#114216")
+    return k, s, p, d, out
+
+
+def check_divisor_override(divisor_override):
+    """avg_pool2d's divisor_override: None or a non-zero integer (torch: "divisor must be not zero")."""
+    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override == 0
+                                         or not isinstance(divisor_override, (int, np.integer))):
+        raise ValueError(f"avg_pool2d: divisor_override must be None or a non-zero integer, got {divisor_override!r}")
+
+
+def unpool_geometry(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Check max_unpool2d's arguments as torch does; return the output's (OH, OW).
+
+    x and indices (N, C, H, W) or (C, H, W) of the same shape, indices integers into each OH*OW plane;
+    OH defaults to (H - 1) s - 2 p + k, and an output_size ((OH, OW) or (N, C, OH, OW)) must lie strictly
+    within a stride of that default.
+    """
+    fn = "max_unpool2d"
+    check_rank(x, "x", (3, 4))
+    if 0 in shape_of(x)[-3:]:
+        raise ValueError(f"{fn}: x must have non-zero channels, height and width, got shape {shape_of(x)}")
+    if shape_of(indices) != shape_of(x):
+        raise ValueError(f"{fn}: indices must have x's shape {shape_of(x)}, got {shape_of(indices)}")
+    if "int" not in str(indices.dtype):
+        raise ValueError(f"{fn}: indices must be integers, got dtype {indices.dtype}")
+    k = _pool_pair(kernel_size, "kernel_size", fn)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _pool_pair(stride, "stride", fn)
+    p = _pool_pair(padding, "padding", fn)
+    for pair, name, low in ((k, "kernel_size", 1), (s, "stride", 1), (p, "padding", 0)):
+        if min(pair) < low:
+            raise ValueError(f"{fn}: {name} must be {'positive' if low else 'non-negative'}, got {pair}")
+    default = tuple((n - 1) * ss - 2 * pp + kk for n, kk, ss, pp in zip(shape_of(x)[-2:], k, s, p))
+    out = default if output_size is None else _unpool_size(output_size, default, s)
+    if min(out) < 1:
+        raise ValueError(f"{fn}: the output size {out} must be positive (input {shape_of(x)}, kernel {k}, "
+                         f"stride {s}, padding {p})")
+    if int(np.prod(shape_of(x))):
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= out[0] * out[1]:
+            raise ValueError(f"{fn}: indices must lie in [0, {out[0] * out[1]}) for a {out[0]}x{out[1]} output, "
+                             f"got values from {low} to {high}")
+    return out
+
+
+def _unpool_size(output_size, default, stride):
+    size = list(output_size) if isinstance(output_size, (tuple, list)) or hasattr(output_size, "__len__") else None
+    if size is None or len(size) not in (2, 4):
+        raise ValueError(f"max_unpool2d: output_size must be (OH, OW) or (N, C, OH, OW), got {output_size!r}")
+    size = tuple(int(v) for v in size[-2:])
+    for axis, (n, d, s) in enumerate(zip(size, default, stride)):
+        if not d - s < n < d + s:
+            raise ValueError(f"max_unpool2d: invalid output_size {size}: dim {axis} must lie strictly between "
+                             f"{d - s} and {d + s}")
+    return size
 
 
 def adaptive_output_size(x, output_size):

@@ -1,4 +1,4 @@
-"""Convolution and pooling: NumPy forward and backward against torch.nn.functional, in float64."""
+"""Convolution: NumPy forward and backward against torch.nn.functional, in float64."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from companion import np as cnp
 from companion import torch as ct
-from companion.np import conv, pool
+from companion.np import conv
 
 # (N, C, H, W, F, K, stride, padding): channels, odd sizes, strides and paddings
 CONV_CASES = [
@@ -15,8 +15,6 @@ CONV_CASES = [
     (3, 1, 6, 6, 5, 2, 2, 0), (2, 4, 5, 9, 3, 1, 1, 0), (1, 2, 11, 11, 2, 3, 3, 2), (2, 1, 4, 4, 2, 4, 1, 0),
     (1, 8, 28, 28, 16, 3, 1, 1),
 ]
-POOL_CASES = [(2, 3, 8, 8, 2, None, 0), (1, 2, 7, 7, 3, 2, 1), (2, 1, 9, 6, 3, 3, 0), (1, 4, 5, 5, 2, 1, 1),
-              (2, 2, 6, 7, 4, 2, 2)]
 
 
 def _tensors(*arrays):
@@ -38,23 +36,6 @@ def test_conv2d_forward_and_backward_match_torch(case):
     dx, dw, db = conv.conv2d_backward(dout, cache)
     for ours, theirs in ((dx, xt), (dw, wt), (db, bt)):
         np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("case", POOL_CASES, ids=str)
-def test_pooling_forward_and_backward_match_torch(kind, case):
-    n, c, h, w, k, stride, padding = case
-    rng = np.random.default_rng(sum(v or 0 for v in case))
-    x = rng.normal(size=(n, c, h, w))
-    fwd, bwd = ((pool.max_pool2d_forward, pool.max_pool2d_backward) if kind == "max"
-                else (pool.avg_pool2d_forward, pool.avg_pool2d_backward))
-    out, cache = fwd(x, k, stride, padding)
-    (xt,) = _tensors(x)
-    ref = (F.max_pool2d if kind == "max" else F.avg_pool2d)(xt, k, stride, padding)
-    np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-12)
-    dout = rng.normal(size=out.shape)
-    (ref * torch.tensor(dout)).sum().backward()
-    np.testing.assert_allclose(bwd(dout, cache), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_conv2d_backward_matches_finite_differences():
@@ -104,7 +85,3 @@ def test_clear_errors():
         conv.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 5, 5)))
     with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
         ct.conv2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3), stride=0)
-    with pytest.raises(ValueError, match="x must be 4-D"):
-        pool.max_pool2d(np.ones((4, 4)), 2)
-    with pytest.raises(ValueError, match="padding 2 must be at most half the kernel size 2"):
-        pool.avg_pool2d(np.ones((1, 1, 6, 6)), 2, padding=2)

@@ -41,7 +41,8 @@ from companion.np.normalization import (BatchNorm1d, BatchNorm2d, LayerNorm, bat
                                        layer_norm_backward, layer_norm_forward)
 from companion.np.conv import (Conv2d, Flatten, conv2d, conv2d_backward, conv2d_forward, conv2d_input_grad,
                                conv2d_naive, conv2d_weight_grad)
-from companion.np.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from companion.np.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
+                               avg_pool2d, max_pool2d, max_unpool2d)
 from companion.np.lenet import build_lenet
 from companion.np.resnet import ResidualBlock, build_resnet
 from companion.np.diagnostics import update_ratios

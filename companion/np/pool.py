@@ -1,76 +1,160 @@
-"""Pooling (chapter: Convolutional networks), forward and backward by hand.
+"""Pooling (chapter: Convolutional networks), forward and backward by hand, with torch.nn.functional's options.
 
-Shapes follow PyTorch: images x (N, C, H, W); outputs (N, C, OH, OW) with OH = (H + 2 padding - K) // stride + 1,
-and likewise OW. Max pooling keeps each window's largest value, average pooling its mean; adaptive average
-pooling picks the windows that give a requested output size.
+Shapes follow PyTorch: x (N, C, H, W) or unbatched (C, H, W); out (N, C, OH, OW) with, per axis,
+OH = floor((H + 2 p - d (k - 1) - 1) / s) + 1, or the ceiling under ``ceil_mode`` as long as the last window
+starts inside the image or its left padding. Max pooling keeps each window's largest value, average pooling
+its mean; max unpooling puts the maxima back; adaptive average pooling picks windows for an output size.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from companion._validate import adaptive_output_size, check_pool_args
-from companion.np.conv import _pad
+from companion._validate import adaptive_output_size, check_divisor_override, pool_geometry, unpool_geometry
 
 
-def _windows(xp, kh, kw, stride):
-    """All kh x kw windows of padded images xp (N, C, H, W), as a view (N, C, OH, OW, kh, kw)."""
-    return sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+def _batched(x):
+    """x as a floating (N, C, H, W) array, and whether the caller's input lacked the batch axis."""
+    x = np.asarray(x)
+    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    return (x[None], True) if x.ndim == 3 else (x, False)
 
 
-def _scatter_windows(dwindows, padded_shape, stride, padding):
-    """Add each window's gradient (N, C, OH, OW, KH, KW) back where the window came from; unpad."""
-    n, c, oh, ow, kh, kw = dwindows.shape
-    dxp = np.zeros(padded_shape, dtype=dwindows.dtype)
-    for u in range(kh):  # KH * KW strided additions instead of a loop over every output position
-        for v in range(kw):
-            dxp[:, :, u:u + stride * oh:stride, v:v + stride * ow:stride] += dwindows[..., u, v]
-    if padding:
-        dxp = dxp[:, :, padding:-padding, padding:-padding]
-    return dxp
+def _padded(x, geometry, value):
+    """x (N, C, H, W) padded by p before and after, or after by more where ceil_mode's last window needs it."""
+    k, s, p, d, out = geometry
+    after = [max(p[a], (out[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1 - x.shape[2 + a] - p[a]) for a in (0, 1)]
+    return np.pad(x, ((0, 0), (0, 0), (p[0], after[0]), (p[1], after[1])), constant_values=value)
 
 
-def _pool_windows(x, kernel_size, stride, padding, pad_value):
-    stride = kernel_size if stride is None else stride
-    check_pool_args(x, kernel_size, stride, padding)
-    xp = _pad(np.asarray(x), padding, pad_value)
-    return xp, _windows(xp, kernel_size, kernel_size, stride), stride
+def _windows(xp, geometry):
+    """Every (dilated) window of the padded images xp, as a view (N, C, OH, OW, KH, KW)."""
+    k, s, _, d, (oh, ow) = geometry
+    span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+    return sliding_window_view(xp, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]][:, :, :oh, :ow]
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """out = the maximum of each kernel_size x kernel_size window (stride defaults to kernel_size)."""
-    xp, windows, stride = _pool_windows(x, kernel_size, stride, padding, -np.inf)
-    flat = windows.reshape(*windows.shape[:4], -1)
-    argmax = flat.argmax(axis=-1)  # the first maximum, as PyTorch picks
-    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
-    return out, (xp.shape, argmax, kernel_size, stride, padding)
+def _taps(kernel, stride, padding, dilation, out):
+    """(out, kernel): the input position o s - p + u d that tap u of window o reads (< 0: padding)."""
+    return np.arange(out)[:, None] * stride - padding + np.arange(kernel)[None, :] * dilation
+
+
+def _first_tap(taps, dilation):
+    """Each window's first tap at or after position 0 (its first real input): where torch's search starts."""
+    start = taps[:, 0]
+    return np.where(start < 0, start + (dilation - 1 - start) // dilation * dilation, start)
+
+
+def _rows(a):
+    """(..., H, W) as (planes, H * W), also when there are no planes."""
+    return a.reshape(int(np.prod(a.shape[:-2])), a.shape[-2] * a.shape[-1])
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """out = the maximum of each window, padding counting as -inf; returns (out, cache = (x shape, indices)).
+
+    indices[..., i, j] = h * W + w, where the maximum sits in its unpadded H x W plane: the first maximum in
+    row-major window order, the last NaN where a window holds NaN, as PyTorch's CPU kernel picks.
+    """
+    k, s, p, d, (oh, ow) = geometry = pool_geometry(np.asarray(x), kernel_size, stride, padding, dilation, ceil_mode)
+    xb, unbatched = _batched(x)
+    flat = _windows(_padded(xb, geometry, -np.inf), geometry).reshape(*xb.shape[:2], oh, ow, k[0] * k[1])
+    arg = flat.argmax(axis=-1)  # (N, C, OH, OW): the first maximum (or the first NaN)
+    out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    nan = np.isnan(out)
+    if nan.any():  # torch keeps a window's last NaN
+        arg[nan] = flat.shape[-1] - 1 - np.isnan(flat[nan][:, ::-1]).argmax(axis=-1)
+    rows, cols = _taps(k[0], s[0], p[0], d[0], oh), _taps(k[1], s[1], p[1], d[1], ow)  # (OH, KH), (OW, KW)
+    width = xb.shape[3]
+    indices = rows[np.arange(oh)[:, None], arg // k[1]] * width + cols[np.arange(ow), arg % k[1]]
+    lost = out == -np.inf  # nothing above -inf: torch keeps the window's first real tap, not the padding
+    if lost.any():
+        first = _first_tap(rows, d[0])[:, None] * width + _first_tap(cols, d[1])[None, :]  # (OH, OW)
+        indices = np.where(lost, first, indices)
+    if unbatched:
+        out, indices = out[0], indices[0]
+    return out, (np.shape(x), indices)
 
 
 def max_pool2d_backward(dout, cache):
-    """The gradient goes to the one input that was the maximum of each window."""
-    padded_shape, argmax, k, stride, padding = cache
-    chosen = (argmax[..., None] == np.arange(k * k)).reshape(*argmax.shape, k, k)
-    return _scatter_windows(chosen * dout[..., None, None], padded_shape, stride, padding)
+    """dx: each window's dout goes to the input that was its maximum (summed where windows share one)."""
+    x_shape, indices = cache
+    idx, size = _rows(indices), x_shape[-2] * x_shape[-1]
+    where = idx + np.arange(len(idx))[:, None] * size  # (planes, OH * OW): positions in all planes at once
+    dx = np.bincount(where.ravel(), weights=_rows(np.asarray(dout)).ravel(), minlength=len(idx) * size)
+    return dx.astype(np.result_type(dout, np.float32)).reshape(x_shape)
 
 
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """out = the mean of each window (zero padding counted, as PyTorch's default)."""
-    xp, windows, stride = _pool_windows(x, kernel_size, stride, padding, 0.0)
-    return windows.mean(axis=(-2, -1)), (xp.shape, kernel_size, stride, padding)
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """PyTorch's ``max_pool2d``: out, or (out, indices) with ``return_indices``."""
+    out, (_, indices) = max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+    return (out, indices) if return_indices else out
+
+
+def _avg_divisor(size, geometry, count_include_pad):
+    """(OH, OW): each window's size clipped to the padded image, then (unless counting padding) to the image."""
+    k, s, p, _, out = geometry
+    counts = []
+    for a in (0, 1):
+        start = np.arange(out[a]) * s[a] - p[a]
+        stop = np.minimum(start + k[a], size[a] + p[a])
+        if not count_include_pad:
+            start, stop = np.maximum(start, 0), np.minimum(stop, size[a])
+        counts.append(stop - start)
+    return counts[0][:, None] * counts[1][None, :]
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """out = the sum of each window / its divisor: the window's size within the padded image (count_include_pad),
+    or within the image itself, or ``divisor_override``. Returns (out, cache)."""
+    check_divisor_override(divisor_override)
+    geometry = pool_geometry(np.asarray(x), kernel_size, stride, padding, 1, ceil_mode, fn="avg_pool2d")
+    xb, unbatched = _batched(x)
+    xp = _padded(xb, geometry, 0.0)
+    divisor = np.asarray(divisor_override or _avg_divisor(xb.shape[2:], geometry, count_include_pad), xb.dtype)
+    out = _windows(xp, geometry).sum(axis=(-2, -1)) / divisor  # (N, C, OH, OW)
+    return (out[0] if unbatched else out), (np.shape(x), xp.shape, geometry, divisor)
 
 
 def avg_pool2d_backward(dout, cache):
-    """Every input of a window receives dout / kernel_size^2."""
-    padded_shape, k, stride, padding = cache
-    share = np.broadcast_to((dout / (k * k))[..., None, None], (*dout.shape, k, k))
-    return _scatter_windows(share, padded_shape, stride, padding)
+    """Every input of a window receives dout / divisor: KH * KW strided additions, then the padding cut off."""
+    x_shape, padded_shape, (k, s, p, _, (oh, ow)), divisor = cache
+    share = np.asarray(dout).reshape(padded_shape[:2] + (oh, ow)) / divisor
+    dxp = np.zeros(padded_shape, dtype=share.dtype)
+    for u in range(k[0]):
+        for v in range(k[1]):
+            dxp[:, :, u:u + s[0] * (oh - 1) + 1:s[0], v:v + s[1] * (ow - 1) + 1:s[1]] += share
+    return dxp[:, :, p[0]:p[0] + x_shape[-2], p[1]:p[1] + x_shape[-1]].reshape(x_shape)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    return max_pool2d_forward(x, kernel_size, stride, padding)[0]
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """PyTorch's ``avg_pool2d``."""
+    return avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)[0]
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    return avg_pool2d_forward(x, kernel_size, stride, padding)[0]
+def max_unpool2d_forward(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Zeros (..., OH, OW) with each x put back at its index h * OH + w (the inverse of max pooling's choice).
+
+    OH = (H - 1) s - 2 p + k unless ``output_size`` says otherwise (within a stride of it). Returns (out, cache).
+    """
+    x, indices = np.asarray(x), np.asarray(indices)
+    oh, ow = unpool_geometry(x, indices, kernel_size, stride, padding, output_size)
+    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    out = np.zeros((_rows(x).shape[0], oh * ow), dtype=x.dtype)
+    np.put_along_axis(out, _rows(indices), _rows(x), axis=1)
+    return out.reshape(x.shape[:-2] + (oh, ow)), indices
+
+
+def max_unpool2d_backward(dout, cache):
+    """dx = dout read back at the indices (a gather)."""
+    indices = cache
+    return np.take_along_axis(_rows(np.asarray(dout)), _rows(indices), axis=1).reshape(indices.shape)
+
+
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """PyTorch's ``max_unpool2d``."""
+    return max_unpool2d_forward(x, indices, kernel_size, stride, padding, output_size)[0]
 
 
 def _adaptive_weights(size, out, dtype):
@@ -111,37 +195,81 @@ def adaptive_avg_pool2d(x, output_size):
 
 
 class _Pool:
-    forward_fn = backward_fn = None
+    """A parameter-free layer for a Sequential: forward keeps the cache its backward needs."""
+    _shown = ()
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        self.kernel_size, self.stride, self.padding, self._cache = kernel_size, stride, padding, None
-
-    def forward(self, x):
-        out, self._cache = type(self).forward_fn(x, self.kernel_size, self.stride, self.padding)
-        return out
-
-    __call__ = forward
-
-    def backward(self, dout):
-        return type(self).backward_fn(dout, self._cache)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
 
     def parameters(self):
         return {}
 
     def __repr__(self):
-        return f"{type(self).__name__}(kernel_size={self.kernel_size})"
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self._shown)})"
 
 
 class MaxPool2d(_Pool):
-    forward_fn, backward_fn = staticmethod(max_pool2d_forward), staticmethod(max_pool2d_backward)
+    """torch.nn.MaxPool2d: its options, argument order and attribute names (stride None becomes the kernel).
+    With ``return_indices`` forward returns (out, indices), so it belongs before a MaxUnpool2d, not in a Sequential."""
+    _shown = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation, self.return_indices, self.ceil_mode = padding, dilation, return_indices, ceil_mode
+        self._cache = None
+
+    def forward(self, x):
+        out, self._cache = max_pool2d_forward(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                                              self.ceil_mode)
+        return (out, self._cache[1]) if self.return_indices else out
+
+    def backward(self, dout):
+        return max_pool2d_backward(dout, self._cache)
 
 
 class AvgPool2d(_Pool):
-    forward_fn, backward_fn = staticmethod(avg_pool2d_forward), staticmethod(avg_pool2d_backward)
+    """torch.nn.AvgPool2d: its options, argument order and attribute names (stride None becomes the kernel)."""
+    _shown = ("kernel_size", "stride", "padding")
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override, self._cache = divisor_override, None
+
+    def forward(self, x):
+        out, self._cache = avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                              self.count_include_pad, self.divisor_override)
+        return out
+
+    def backward(self, dout):
+        return avg_pool2d_backward(dout, self._cache)
 
 
-class AdaptiveAvgPool2d:
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+class MaxUnpool2d(_Pool):
+    """torch.nn.MaxUnpool2d: forward(x, indices, output_size=None); backward(dout) returns dx."""
+    _shown = ("kernel_size", "stride", "padding")
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel_size, self.padding = _pair(kernel_size), _pair(padding)
+        self.stride, self._cache = _pair(kernel_size if stride is None else stride), None
+
+    def forward(self, x, indices, output_size=None):
+        out, self._cache = max_unpool2d_forward(x, indices, self.kernel_size, self.stride, self.padding,
+                                                output_size)
+        return out
+
+    def backward(self, dout):
+        return max_unpool2d_backward(dout, self._cache)
+
+
+class AdaptiveAvgPool2d(_Pool):
     """Adaptive average pooling to ``output_size`` (1: global average pooling), for a Sequential."""
+    _shown = ("output_size",)
 
     def __init__(self, output_size):
         self.output_size, self._cache = output_size, None
@@ -150,13 +278,5 @@ class AdaptiveAvgPool2d:
         out, self._cache = adaptive_avg_pool2d_forward(x, self.output_size)
         return out
 
-    __call__ = forward
-
     def backward(self, dout):
         return adaptive_avg_pool2d_backward(dout, self._cache)
-
-    def parameters(self):
-        return {}
-
-    def __repr__(self):
-        return f"AdaptiveAvgPool2d(output_size={self.output_size})"
