@@ -7,7 +7,6 @@ its mean; max unpooling puts the maxima back; adaptive average pooling picks win
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from companion._validate import adaptive_output_size, check_divisor_override, pool_geometry, unpool_geometry
 
@@ -23,14 +22,20 @@ def _padded(x, geometry, value):
     """x (N, C, H, W) padded by p before and after, or after by more where ceil_mode's last window needs it."""
     k, s, p, d, out = geometry
     after = [max(p[a], (out[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1 - x.shape[2 + a] - p[a]) for a in (0, 1)]
+    if p == (0, 0) and after == [0, 0]:
+        return x
     return np.pad(x, ((0, 0), (0, 0), (p[0], after[0]), (p[1], after[1])), constant_values=value)
 
 
-def _windows(xp, geometry):
-    """Every (dilated) window of the padded images xp, as a view (N, C, OH, OW, KH, KW)."""
+def _tap(xp, geometry, u, v):
+    """What tap (u, v) of every window reads from the padded images xp: a strided view (N, C, OH, OW)."""
     k, s, _, d, (oh, ow) = geometry
-    span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
-    return sliding_window_view(xp, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]][:, :, :oh, :ow]
+    return xp[:, :, u * d[0]:u * d[0] + s[0] * (oh - 1) + 1:s[0], v * d[1]:v * d[1] + s[1] * (ow - 1) + 1:s[1]]
+
+
+def _taps_of(geometry):
+    k = geometry[0]
+    return [(u, v) for u in range(k[0]) for v in range(k[1])]
 
 
 def _taps(kernel, stride, padding, dilation, out):
@@ -57,17 +62,24 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     """
     k, s, p, d, (oh, ow) = geometry = pool_geometry(np.asarray(x), kernel_size, stride, padding, dilation, ceil_mode)
     xb, unbatched = _batched(x)
-    flat = _windows(_padded(xb, geometry, -np.inf), geometry).reshape(*xb.shape[:2], oh, ow, k[0] * k[1])
-    arg = flat.argmax(axis=-1)  # (N, C, OH, OW): the first maximum (or the first NaN)
-    out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    nan = np.isnan(out)
-    if nan.any():  # torch keeps a window's last NaN
-        arg[nan] = flat.shape[-1] - 1 - np.isnan(flat[nan][:, ::-1]).argmax(axis=-1)
-    rows, cols = _taps(k[0], s[0], p[0], d[0], oh), _taps(k[1], s[1], p[1], d[1], ow)  # (OH, KH), (OW, KW)
+    xp = _padded(xb, geometry, -np.inf)
+    out = np.full(xb.shape[:2] + (oh, ow), -np.inf, dtype=xb.dtype)
+    taps = _taps_of(geometry)
+    arg = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps)))  # (N, C, OH, OW): which tap holds the max
+    has_nan = np.isnan(xb).any()  # only then does torch's NaN rule need a pass of its own
+    for t, (u, v) in enumerate(taps):  # KH * KW passes over strided views, as torch's loop over a window
+        tap = _tap(xp, geometry, u, v)
+        better = tap > out  # strictly larger: the first maximum stays
+        if has_nan:
+            better |= np.isnan(tap)  # any NaN takes the place, so the last NaN stays
+        np.copyto(out, tap, where=better)
+        np.copyto(arg, t, where=better)
     width = xb.shape[3]
-    indices = rows[np.arange(oh)[:, None], arg // k[1]] * width + cols[np.arange(ow), arg % k[1]]
+    offsets = np.array([u * d[0] * width + v * d[1] for u, v in taps])  # tap t's position from window's (0, 0)
+    indices = (np.arange(oh)[:, None] * s[0] - p[0]) * width + np.arange(ow) * s[1] - p[1] + offsets[arg]
     lost = out == -np.inf  # nothing above -inf: torch keeps the window's first real tap, not the padding
     if lost.any():
+        rows, cols = _taps(k[0], s[0], p[0], d[0], oh), _taps(k[1], s[1], p[1], d[1], ow)  # (OH, KH), (OW, KW)
         first = _first_tap(rows, d[0])[:, None] * width + _first_tap(cols, d[1])[None, :]  # (OH, OW)
         indices = np.where(lost, first, indices)
     if unbatched:
@@ -112,18 +124,18 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
     xb, unbatched = _batched(x)
     xp = _padded(xb, geometry, 0.0)
     divisor = np.asarray(divisor_override or _avg_divisor(xb.shape[2:], geometry, count_include_pad), xb.dtype)
-    out = _windows(xp, geometry).sum(axis=(-2, -1)) / divisor  # (N, C, OH, OW)
+    out = sum(_tap(xp, geometry, u, v) for u, v in _taps_of(geometry)) / divisor  # (N, C, OH, OW)
     return (out[0] if unbatched else out), (np.shape(x), xp.shape, geometry, divisor)
 
 
 def avg_pool2d_backward(dout, cache):
     """Every input of a window receives dout / divisor: KH * KW strided additions, then the padding cut off."""
-    x_shape, padded_shape, (k, s, p, _, (oh, ow)), divisor = cache
-    share = np.asarray(dout).reshape(padded_shape[:2] + (oh, ow)) / divisor
+    x_shape, padded_shape, geometry, divisor = cache
+    p, out_size = geometry[2], geometry[4]
+    share = np.asarray(dout).reshape(padded_shape[:2] + out_size) / divisor
     dxp = np.zeros(padded_shape, dtype=share.dtype)
-    for u in range(k[0]):
-        for v in range(k[1]):
-            dxp[:, :, u:u + s[0] * (oh - 1) + 1:s[0], v:v + s[1] * (ow - 1) + 1:s[1]] += share
+    for u, v in _taps_of(geometry):
+        _tap(dxp, geometry, u, v)[...] += share
     return dxp[:, :, p[0]:p[0] + x_shape[-2], p[1]:p[1] + x_shape[-1]].reshape(x_shape)
 
 
