@@ -226,6 +226,17 @@ def conv_geometry(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=
     return stride, pads, dilation
 
 
+def _output_padding(output_padding, stride, dilation):
+    """output_padding as a tuple like stride's: non-negative and below the stride or the dilation, per axis."""
+    extra = _conv_tuple(output_padding, "output_padding", len(stride))
+    for e, s, d in zip(extra, stride, dilation):
+        check_nonnegative_int(e, "output_padding")
+        if e >= s and e >= d:
+            raise ValueError(f"output_padding must be smaller than either stride or dilation, got "
+                             f"output_padding {extra}, stride {stride}, dilation {dilation}")
+    return extra
+
+
 def conv_transpose_geometry(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                             dims=2):
     """Check a transposed convolution's arguments as torch does; return (stride, pads, dilation, out_size).
@@ -238,12 +249,7 @@ def conv_transpose_geometry(x, weight, bias=None, stride=1, padding=0, output_pa
     _check_conv_ranks(x_shape, w_shape, dims)
     stride, dilation = _conv_steps(stride, dilation, groups, dims)
     pads = _conv_pads(padding, w_shape[2:], stride, dilation, dims, strings=False)
-    extra = _conv_tuple(output_padding, "output_padding", dims)
-    for e, s, d in zip(extra, stride, dilation):
-        check_nonnegative_int(e, "output_padding")
-        if e >= s and e >= d:
-            raise ValueError(f"output_padding must be smaller than either stride or dilation, got "
-                             f"output_padding {extra}, stride {stride}, dilation {dilation}")
+    extra = _output_padding(output_padding, stride, dilation)
     _check_conv_channels(x_shape, w_shape, None if bias is None else _shape_arg(bias), groups, True)
     out = tuple((n - 1) * s - 2 * p[0] + d * (k - 1) + e + 1
                 for n, s, p, d, k, e in zip(x_shape[-dims:], stride, pads, dilation, w_shape[2:], extra))
@@ -257,11 +263,21 @@ def _shape_arg(a):
     """A plain tuple is taken as a shape already; anything else gives its own."""
     return a if type(a) is tuple else shape_of(a)
 
-def check_conv_options(kernel, stride=1, padding=0, dilation=1, groups=1, transposed=False):
-    """A convolution layer's stride, padding and dilation for a kernel of shape ``kernel`` (one entry per
-    spatial axis), checked when the layer is built, as torch.nn.Conv2d / ConvTranspose2d check them."""
+def check_conv_options(kernel, stride=1, padding=0, dilation=1, groups=1, transposed=False, output_padding=0):
+    """A convolution layer's stride, padding, dilation (and output_padding) for a kernel of shape ``kernel``
+    (one entry per spatial axis), checked when the layer is built, as torch.nn.Conv2d / ConvTranspose2d do."""
     stride, dilation = _conv_steps(stride, dilation, groups, len(kernel))
     _conv_pads(padding, kernel, stride, dilation, len(kernel), strings=not transposed)
+    _output_padding(output_padding, stride, dilation)
+
+
+def conv_repr(layer):
+    """A convolution layer's arguments as torch prints them (both backends' layers): "1, 4, kernel_size=3,
+    stride=1, padding=1", then output_padding, dilation, groups and bias=False where not the default."""
+    extras = [f"{k}={getattr(layer, k)!r}" for k, default in (("output_padding", 0), ("dilation", 1), ("groups", 1))
+              if getattr(layer, k, default) != default] + ([] if layer.bias is not None else ["bias=False"])
+    return ", ".join([f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size!r}",
+                      f"stride={layer.stride!r}", f"padding={layer.padding!r}"] + extras)
 
 
 def _pool_pair(value, name, fn):

@@ -39,8 +39,10 @@ from companion.np.regularization import (Dropout, dropout_backward, dropout_forw
 from companion.np.normalization import (BatchNorm1d, BatchNorm2d, LayerNorm, batchnorm2d_backward,
                                        batchnorm2d_forward, batchnorm_backward, batchnorm_forward, layer_norm,
                                        layer_norm_backward, layer_norm_forward)
-from companion.np.conv import (Conv2d, Flatten, conv2d, conv2d_backward, conv2d_forward, conv2d_input_grad,
-                               conv2d_naive, conv2d_weight_grad)
+from companion.np.conv import (Conv1d, Conv2d, Flatten, conv1d, conv1d_backward, conv1d_forward, conv2d,
+                               conv2d_backward, conv2d_forward, conv2d_input_grad, conv2d_naive, conv2d_weight_grad)
+from companion.np.conv_transpose import (ConvTranspose2d, conv_transpose2d, conv_transpose2d_backward,
+                                         conv_transpose2d_forward)
 from companion.np.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                avg_pool2d, max_pool2d, max_unpool2d)
 from companion.np.lenet import build_lenet

@@ -17,7 +17,7 @@ public functions, the twins of ``torch.nn.grad.conv2d_input`` and ``conv2d_weigh
 import numpy as np
 
 from companion._init import conv_init
-from companion._validate import check_conv_options, check_finite, conv_geometry, conv_out_size
+from companion._validate import check_conv_options, check_finite, conv_geometry, conv_out_size, conv_repr
 
 
 def _pad(x, pads, value=0.0):
@@ -182,28 +182,58 @@ def conv2d_weight_grad(x, dout, weight_size, stride=1, padding=0, dilation=1, gr
     return _weight_grad(cols, dout, weight_shape, groups)
 
 
-class Conv2d:
-    """A convolution layer for :class:`companion.np.Sequential` (PyTorch's parameter layout and init)."""
+def _conv1d_arguments(x, weight, bias, stride, padding, dilation, groups):
+    """A 1-D convolution's arguments, checked, as the 2-D one's on a height-1 image: (N, C, L) -> (N, C, 1, L)."""
+    x, weight = np.asarray(x), np.asarray(weight)
+    stride, pads, dilation = conv_geometry(x, weight, bias, stride, padding, dilation, groups, dims=1)
+    padding = padding if isinstance(padding, str) else (0, pads[0][0])
+    return x[..., None, :], weight[..., None, :], bias, (1,) + stride, padding, (1,) + dilation, groups
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, *, rng=None, dtype=np.float64):
-        self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype, groups=groups)
+
+def conv1d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """out[n, f, i] = b[f] + sum_{c, u} x_pad[n, c, i*s + u*d] * w[f, c, u]: x (N, C, L) or (C, L), weight
+    (F, C/groups, K) -> (N, F, OL) as ``torch.nn.functional.conv1d``; the 2-D pass on a height-1 image."""
+    out, cache = conv2d_forward(*_conv1d_arguments(x, weight, bias, stride, padding, dilation, groups))
+    return out[..., 0, :], cache
+
+
+def conv1d_backward(dout, cache):
+    """(dx, dweight, dbias) from dL/dout (N, F, OL) or (F, OL), by :func:`conv2d_backward` on height 1."""
+    dx, dweight, dbias = conv2d_backward(np.asarray(dout)[..., None, :], cache)
+    return dx[..., 0, :], dweight[..., 0, :], dbias
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """The 1-D convolution (PyTorch's ``conv1d``): see :func:`conv1d_forward`."""
+    return conv1d_forward(x, weight, bias, stride, padding, dilation, groups)[0]
+
+
+class ConvLayer:
+    """What the convolution layers share: torch's parameter layout and default init (drawn with NumPy from
+    ``rng``), gradients after backward, and a torch-like repr. Subclasses name their forward/backward pair
+    and the options it takes after (x, weight, bias), in order."""
+
+    pair, options, transposed = None, (), False
+
+    def __init__(self, in_channels, out_channels, kernel_size, bias, rng, dtype, **options):
+        self.weight, self.bias = conv_init(in_channels, out_channels, kernel_size, rng, dtype,
+                                           groups=options["groups"], transposed=self.transposed)
         if not bias:  # drawn all the same, so a network's later draws do not depend on this option
             self.bias = None
-        check_conv_options(self.weight.shape[2:], stride, padding, dilation, groups)
-        self.kernel_size, self.stride, self.padding, self.dilation, self.groups = (
-            kernel_size, stride, padding, dilation, groups)
+        check_conv_options(self.weight.shape[2:], options["stride"], options["padding"], options["dilation"],
+                           options["groups"], self.transposed, options.get("output_padding", 0))
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        vars(self).update(options)
         self.grads, self._cache = {}, None
 
     def forward(self, x):
-        out, self._cache = conv2d_forward(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                                          self.groups)
+        out, self._cache = self.pair[0](x, self.weight, self.bias, *(getattr(self, k) for k in self.options))
         return out
 
     __call__ = forward
 
     def backward(self, dout):
-        dx, dweight, dbias = conv2d_backward(dout, self._cache)
+        dx, dweight, dbias = self.pair[1](dout, self._cache)
         self.grads = {"weight": dweight, "bias": dbias} if self.bias is not None else {"weight": dweight}
         return dx
 
@@ -211,16 +241,32 @@ class Conv2d:
         return {"weight": self.weight, "bias": self.bias} if self.bias is not None else {"weight": self.weight}
 
     def __repr__(self):
-        return _conv_repr(self)
+        return f"{type(self).__name__}({conv_repr(self)})"
 
 
-def _conv_repr(layer):
-    """torch's style: Conv2d(1, 4, kernel_size=3, stride=1, padding=1), options shown when not the default."""
-    f, c = layer.weight.shape[:2]
-    extras = [f"{k}={getattr(layer, k)!r}" for k, default in (("dilation", 1), ("groups", 1))
-              if getattr(layer, k) != default] + ([] if layer.bias is not None else ["bias=False"])
-    return (f"{type(layer).__name__}({c * layer.groups}, {f}, kernel_size={layer.kernel_size}, "
-            f"stride={layer.stride}, padding={layer.padding!r}{''.join(', ' + e for e in extras)})")
+class Conv2d(ConvLayer):
+    """A 2-D convolution layer for :class:`companion.np.Sequential`, with ``torch.nn.Conv2d``'s arguments
+    (padding_mode "zeros" only); weight (F, C/groups, KH, KW), bias (F,)."""
+
+    pair, options = (conv2d_forward, conv2d_backward), ("stride", "padding", "dilation", "groups")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, *, rng=None, dtype=np.float64):
+        super().__init__(in_channels, out_channels, kernel_size, bias, rng, dtype, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups)
+
+
+class Conv1d(ConvLayer):
+    """A 1-D convolution layer with ``torch.nn.Conv1d``'s arguments; weight (F, C/groups, K), bias (F,)."""
+
+    pair, options = (conv1d_forward, conv1d_backward), ("stride", "padding", "dilation", "groups")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, *, rng=None, dtype=np.float64):
+        kernel = (kernel_size,) if isinstance(kernel_size, (int, np.integer)) else kernel_size
+        super().__init__(in_channels, out_channels, kernel, bias, rng, dtype, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups)
+        self.kernel_size = kernel_size
 
 
 class Flatten:

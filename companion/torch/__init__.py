@@ -20,7 +20,8 @@ from companion.torch.losses import binary_cross_entropy, mse, softmax_cross_entr
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout, soft_threshold
 from companion.torch.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, layer_norm
-from companion.torch.conv import Conv2d, Flatten, conv2d, conv2d_input_grad, conv2d_weight_grad
+from companion.torch.conv import Conv1d, Conv2d, Flatten, conv1d, conv2d, conv2d_input_grad, conv2d_weight_grad
+from companion.torch.conv_transpose import ConvTranspose2d, conv_transpose2d
 from companion.torch.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                   avg_pool2d, max_pool2d, max_unpool2d)
 from companion.torch.lenet import build_lenet

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from companion._init import conv_init
-from companion._validate import check_conv_options, check_finite, conv_geometry
+from companion._validate import check_conv_options, check_finite, conv_geometry, conv_repr
 from companion.torch.dense import as_tensor
 
 
@@ -42,35 +42,60 @@ def conv2d_weight_grad(x, dout, weight_size, stride=1, padding=0, dilation=1, gr
                                        padding, dilation, groups)
 
 
-class Conv2d(torch.nn.Module):
-    """A convolution layer initialised from a NumPy ``rng`` exactly as :class:`companion.np.Conv2d`."""
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """PyTorch's conv1d: x (N, C, L) or (C, L), weight (F, C/groups, K), bias (F,) -> (N, F, OL)."""
+    conv_geometry(x, weight, bias, stride, padding, dilation, groups, dims=1)
+    check_finite(x, "x")
+    return F.conv1d(x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+class ConvLayer(torch.nn.Module):
+    """What the convolution layers share: parameters drawn from a NumPy ``rng`` exactly as the NumPy twin's
+    (:class:`companion.np.conv.ConvLayer`), torch's names and layout, the checked functional call."""
+
+    function, options, transposed = None, (), False
+
+    def __init__(self, in_channels, out_channels, kernel_size, bias, rng, dtype, device, **options):
+        super().__init__()
+        weight, bias_values = conv_init(in_channels, out_channels, kernel_size, rng, groups=options["groups"],
+                                        transposed=self.transposed)
+        check_conv_options(weight.shape[2:], options["stride"], options["padding"], options["dilation"],
+                           options["groups"], self.transposed, options.get("output_padding", 0))
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        self.weight = torch.nn.Parameter(as_tensor(weight, dtype, device))
+        self.bias = torch.nn.Parameter(as_tensor(bias_values, dtype, self.weight.device)) if bias else None
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        vars(self).update(options)
+
+    def forward(self, x):
+        return type(self).function(x, self.weight, self.bias, *(getattr(self, k) for k in self.options))
+
+    def extra_repr(self):
+        return conv_repr(self)
+
+
+class Conv2d(ConvLayer):
+    """A 2-D convolution layer, the twin of :class:`companion.np.Conv2d` (state dicts load into torch.nn.Conv2d)."""
+
+    function, options = conv2d, ("stride", "padding", "dilation", "groups")
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, *, rng=None, dtype=None, device=None):
-        super().__init__()
-        use_bias = bias
-        weight, bias = conv_init(in_channels, out_channels, kernel_size, rng, groups=groups)
-        check_conv_options(weight.shape[2:], stride, padding, dilation, groups)
-        dtype = torch.get_default_dtype() if dtype is None else dtype
-        self.weight = torch.nn.Parameter(as_tensor(weight, dtype, device))
-        self.bias = torch.nn.Parameter(as_tensor(bias, dtype, self.weight.device)) if use_bias else None
-        self.kernel_size, self.stride, self.padding, self.dilation, self.groups = (
-            kernel_size, stride, padding, dilation, groups)
-
-    def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def extra_repr(self):
-        return _extra_repr(self)
+        super().__init__(in_channels, out_channels, kernel_size, bias, rng, dtype, device, stride=stride,
+                         padding=padding, dilation=dilation, groups=groups)
 
 
-def _extra_repr(layer):
-    """The NumPy twin's repr inside the brackets: 1, 4, kernel_size=3, stride=1, padding=1[, dilation=…]."""
-    f, c = layer.weight.shape[:2]
-    extras = [f"{k}={getattr(layer, k)!r}" for k, default in (("dilation", 1), ("groups", 1))
-              if getattr(layer, k) != default] + ([] if layer.bias is not None else ["bias=False"])
-    return (f"{c * layer.groups}, {f}, kernel_size={layer.kernel_size}, stride={layer.stride}, "
-            f"padding={layer.padding!r}{''.join(', ' + e for e in extras)}")
+class Conv1d(ConvLayer):
+    """A 1-D convolution layer, the twin of :class:`companion.np.Conv1d` (state dicts load into torch.nn.Conv1d)."""
+
+    function, options = conv1d, ("stride", "padding", "dilation", "groups")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, *, rng=None, dtype=None, device=None):
+        kernel = (kernel_size,) if isinstance(kernel_size, int) else kernel_size
+        super().__init__(in_channels, out_channels, kernel, bias, rng, dtype, device, stride=stride,
+                         padding=padding, dilation=dilation, groups=groups)
+        self.kernel_size = kernel_size
 
 
 class Flatten(torch.nn.Flatten):
