@@ -40,6 +40,15 @@ def _pair(value, what):
     return pair
 
 
+def _padding(padding, kernel, dilation):
+    """Padding before each axis: "valid" is none; "same" pads d (k - 1) // 2 before and the rest after (torch)."""
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        return tuple(d * (k - 1) // 2 for k, d in zip(_pair(kernel, "kernel_size"), _pair(dilation, "dilation")))
+    return padding
+
+
 def _window(i, layer):
     """(kernel, stride, padding, dilation, name) of layer i; None for a pointwise layer; 'stop' at Flatten."""
     kind = type(layer)
@@ -49,12 +58,18 @@ def _window(i, layer):
         if unknown or "kernel_size" not in spec:
             raise ValueError(f"layer {i}: spec needs kernel_size and takes only {list(_KEYS)}, got {sorted(spec)}")
         spec = {"stride": 1, "padding": 0, "dilation": 1, "name": "layer", **spec}
-        return spec["kernel_size"], spec["stride"], spec["padding"], spec["dilation"], spec["name"]
+        kernel, dilation = spec["kernel_size"], spec["dilation"]
+        return kernel, spec["stride"], _padding(spec["padding"], kernel, dilation), dilation, spec["name"]
     if any(c.__name__ == "Flatten" for c in kind.__mro__):
         return "stop"
-    if hasattr(layer, "kernel_size"):  # pools of both backends; torch.nn.Conv2d / MaxPool2d / AvgPool2d
+    if "Transpose" in kind.__name__:
+        raise ValueError(f"layer {i} ({kind.__name__}) is a transposed convolution, which spreads each input over "
+                         "a window of outputs; receptive_field follows convolutions and pools only")
+    if kind.__name__.endswith(("1d", "3d")) and kind.__module__.rsplit(".", 1)[-1] not in _POINTWISE:
+        raise ValueError(f"layer {i} ({kind.__name__}) is not 2-D; receptive_field follows 2-D layers, per (h, w)")
+    if hasattr(layer, "kernel_size"):  # convolutions and pools of both backends and of torch.nn
         kernel = layer.kernel_size
-    elif getattr(getattr(layer, "weight", None), "ndim", 0) == 4:  # the package's Conv2d: (F, C, KH, KW)
+    elif getattr(getattr(layer, "weight", None), "ndim", 0) == 4:  # any other 2-D convolution: (F, C, KH, KW)
         kernel = tuple(layer.weight.shape[-2:])
     elif kind.__module__.rsplit(".", 1)[-1] in _POINTWISE or kind.__name__ == "Identity":
         return None
@@ -62,12 +77,8 @@ def _window(i, layer):
         raise ValueError(f"layer {i} ({kind.__name__}) has no kernel_size and is not a pointwise layer; "
                          "receptive_field reads convolutions and pools, and stops at Flatten")
     stride = kernel if getattr(layer, "stride", None) is None else layer.stride
-    padding, dilation = getattr(layer, "padding", 0), getattr(layer, "dilation", 1)
-    if padding == "valid":
-        padding = 0
-    elif padding == "same":  # torch pads (d (k - 1)) // 2 before, the rest after
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(_pair(kernel, "kernel_size"), _pair(dilation, "dilation")))
-    return kernel, stride, padding, dilation, kind.__name__
+    dilation = getattr(layer, "dilation", 1)  # average pools have none
+    return kernel, stride, _padding(getattr(layer, "padding", 0), kernel, dilation), dilation, kind.__name__
 
 
 def receptive_field(layers):
@@ -79,8 +90,11 @@ def receptive_field(layers):
 
     ``layers``: a list (or a Sequential) of dicts / :class:`Window` specs with keys kernel_size, stride=1,
     padding=0, dilation=1 (and an optional name), or layer objects: Conv2d, MaxPool2d, AvgPool2d of
-    companion.np, companion.torch and torch.nn. Pointwise layers (activations, dropout, batch norm) are
-    skipped; the walk stops at Flatten. Returns a list of :class:`ReceptiveField`, one per window layer.
+    companion.np, companion.torch and torch.nn. Each of kernel_size, stride, padding, dilation may be an int
+    or an (h, w) pair; padding also "valid" or "same" (torch's: d (k - 1) // 2 before). A dilated window
+    spans d (k - 1) + 1 pixels. Pointwise layers (activations, dropout, batch norm) are skipped; the walk
+    stops at Flatten; 1-D and transposed layers are refused. Returns a list of :class:`ReceptiveField`, one
+    per window layer.
     """
     layers = getattr(layers, "layers", layers)
     r, jump, start, out = (1, 1), (1, 1), (0.0, 0.0), []

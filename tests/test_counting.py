@@ -18,21 +18,37 @@ def axis_geometry(kind):
         st.just(1) if kind == "avg" else st.integers(1, 3)))
 
 
+def padding_mode(kind, h, w):
+    """A convolution's padding may also be "valid", or "same" where both strides are 1; None keeps the ints."""
+    modes = [None] if kind != "conv" else [None, "valid"] + (["same"] if h[1] == w[1] == 1 else [])
+    return st.sampled_from(modes)
+
+
 layer = st.sampled_from(["conv", "avg", "max"]).flatmap(
-    lambda kind: st.tuples(st.just(kind), axis_geometry(kind), axis_geometry(kind)))
+    lambda kind: st.tuples(st.just(kind), axis_geometry(kind), axis_geometry(kind))).flatmap(
+    lambda t: st.tuples(*map(st.just, t), padding_mode(*t)))
+
+
+def axis_pads(k, p, d, mode):
+    """(before, after) along one axis, as torch pads: "same" puts the odd one of d (k - 1) after."""
+    if mode == "valid":
+        return 0, 0
+    if mode == "same":
+        return d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2
+    return p, p
 
 
 def torch_layers(stack):
     """The stack as torch.nn modules, and a stand-in for measuring: each MaxPool2d (whose gradient goes to one
     argmax) becomes a ones-convolution with the same window, which sums over it."""
     modules, measured = [], []
-    for kind, h, w in stack:
+    for kind, h, w, mode in stack:
         k, s, p, d = zip(h, w)
         if kind == "avg":
             modules.append(torch.nn.AvgPool2d(k, s, p))
             measured.append(modules[-1])
             continue
-        conv = torch.nn.Conv2d(1, 1, k, s, p, d, bias=False, dtype=torch.float64)
+        conv = torch.nn.Conv2d(1, 1, k, s, mode or p, d, bias=False, dtype=torch.float64)
         torch.nn.init.ones_(conv.weight)
         modules.append(torch.nn.MaxPool2d(k, s, p, d) if kind == "max" else conv)
         measured.append(conv)
@@ -44,8 +60,9 @@ def input_size_and_index(geometry, r, jump, start):
     n = r
     while True:
         size = n
-        for k, s, p, d in geometry:
-            size = (size + 2 * p - d * (k - 1) - 1) // s + 1
+        for k, s, p, d, mode in geometry:
+            before, after = axis_pads(k, p, d, mode)
+            size = (size + before + after - d * (k - 1) - 1) // s + 1
         inside = [i for i in range(max(size, 0))
                   if start + i * jump - (r - 1) / 2 >= 0 and start + i * jump + (r - 1) / 2 <= n - 1]
         if inside:
@@ -53,16 +70,18 @@ def input_size_and_index(geometry, r, jump, start):
         n += 1
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
 @settings(max_examples=40, deadline=None)
 @given(st.lists(layer, min_size=1, max_size=5))
 def test_formulas_match_the_field_autograd_measures(stack):
     modules, measured = torch_layers(stack)
     fields = receptive_field(modules)
     assert [f.index for f in fields] == list(range(len(stack)))
-    assert fields == receptive_field([Window(*zip(h, w), name=type(m).__name__) for (_, h, w), m in
-                                      zip(stack, modules)])
+    specs = [Window(k, s, mode or p, d, name=type(m).__name__) for (_, h, w, mode), m in zip(stack, modules)
+             for k, s, p, d in [zip(h, w)]]
+    assert fields == receptive_field(specs)
     last = fields[-1]
-    sizes, index = zip(*(input_size_and_index([g[axis] for g in [(h, w) for _, h, w in stack]],
+    sizes, index = zip(*(input_size_and_index([(*g[axis], mode) for _, *g, mode in stack],
                                               last.r[axis], last.jump[axis], last.start[axis]) for axis in (0, 1)))
     x = torch.ones(1, 1, *sizes, dtype=torch.float64, requires_grad=True)
     y, z = x, x.detach()
@@ -106,3 +125,43 @@ def test_specs_pairs_and_same_padding():
 def test_errors(spec, match):
     with pytest.raises(ValueError, match=match):
         receptive_field([{"kernel_size": 1}, spec])
+
+
+@pytest.mark.parametrize("backend", [cnp, ctorch])
+def test_package_layers_read_as_torch_nn_layers(backend):
+    """Dilation, pairs and padding strings on the package's layers give the fields of the same torch.nn layers."""
+    kw = {"rng": np.random.default_rng(0)}
+    ours = [backend.Conv2d(1, 2, (3, 2), padding="same", dilation=(2, 1), **kw), backend.Activation("relu"),
+            backend.MaxPool2d((2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+            backend.Conv2d(2, 2, 3, stride=(1, 2), padding=(0, 1), dilation=3, groups=2, **kw),
+            backend.AvgPool2d(3, padding=1), backend.Conv2d(2, 1, 2, padding="valid", **kw), backend.Flatten(),
+            backend.Dense(4, 1, **kw)]
+    reference = [torch.nn.Conv2d(1, 2, (3, 2), padding="same", dilation=(2, 1)), torch.nn.ReLU(),
+                 torch.nn.MaxPool2d((2, 3), stride=(2, 1), padding=1, dilation=(1, 2)),
+                 torch.nn.Conv2d(2, 2, 3, stride=(1, 2), padding=(0, 1), dilation=3, groups=2),
+                 torch.nn.AvgPool2d(3, padding=1), torch.nn.Conv2d(2, 1, 2, padding="valid"), torch.nn.Flatten()]
+    fields = receptive_field(ours)
+    assert [(f.index, f.r, f.jump, f.start) for f in fields] == \
+        [(f.index, f.r, f.jump, f.start) for f in receptive_field(reference)]
+    # by hand along the height: r = 1 + 2*2 = 5; pool k2 p1: r 6, jump 2, start 0.5 - 1 = -0.5; conv k3 d3:
+    # r 6 + 2*3*2 = 18, start -0.5 + 3*2 = 5.5; avg k3 s3 p1: r 22, jump 6, start 5.5; conv k2: r 28, start 8.5
+    assert fields[-1].r[0] == 28 and fields[-1].jump[0] == 6 and fields[-1].start[0] == 8.5
+
+
+@pytest.mark.parametrize("layer, match", [
+    (torch.nn.ConvTranspose2d(1, 1, 3), "transposed convolution"),
+    (cnp.ConvTranspose2d(1, 1, 3, rng=np.random.default_rng(0)), "transposed convolution"),
+    (ctorch.ConvTranspose2d(1, 1, 3, rng=np.random.default_rng(0)), "transposed convolution"),
+    (torch.nn.Conv1d(1, 1, 3), "not 2-D"),
+    (cnp.Conv1d(1, 1, 3, rng=np.random.default_rng(0)), "not 2-D"),
+    (torch.nn.MaxPool1d(2), "not 2-D"),
+])
+def test_layers_it_does_not_follow_are_refused(layer, match):
+    with pytest.raises(ValueError, match=match):
+        receptive_field([torch.nn.BatchNorm1d(1), layer])
+
+
+def test_padding_strings_in_specs():
+    same, valid = receptive_field([{"kernel_size": (4, 3), "padding": "same", "dilation": 2}, Window(3, padding="valid")])
+    assert same.r == (7, 5) and same.start == (0.0, 0.0)  # d (k - 1) // 2 = 3 and 2 before: centres at 3 - 3, 2 - 2
+    assert valid.r == (9, 7) and valid.start == (1.0, 1.0)
