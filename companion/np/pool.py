@@ -34,18 +34,14 @@ def _tap(xp, geometry, u, v):
 
 
 def _taps_of(geometry):
+    """Every tap (u, v) of a window, in row-major order (torch's search order)."""
     k = geometry[0]
     return [(u, v) for u in range(k[0]) for v in range(k[1])]
 
 
-def _taps(kernel, stride, padding, dilation, out):
-    """(out, kernel): the input position o s - p + u d that tap u of window o reads (< 0: padding)."""
-    return np.arange(out)[:, None] * stride - padding + np.arange(kernel)[None, :] * dilation
-
-
-def _first_tap(taps, dilation):
-    """Each window's first tap at or after position 0 (its first real input): where torch's search starts."""
-    start = taps[:, 0]
+def _first_real(out, stride, padding, dilation):
+    """(out,): the position of each window's first tap at or after 0 (its first real input); torch starts there."""
+    start = np.arange(out) * stride - padding
     return np.where(start < 0, start + (dilation - 1 - start) // dilation * dilation, start)
 
 
@@ -79,8 +75,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     indices = (np.arange(oh)[:, None] * s[0] - p[0]) * width + np.arange(ow) * s[1] - p[1] + offsets[arg]
     lost = out == -np.inf  # nothing above -inf: torch keeps the window's first real tap, not the padding
     if lost.any():
-        rows, cols = _taps(k[0], s[0], p[0], d[0], oh), _taps(k[1], s[1], p[1], d[1], ow)  # (OH, KH), (OW, KW)
-        first = _first_tap(rows, d[0])[:, None] * width + _first_tap(cols, d[1])[None, :]  # (OH, OW)
+        first = _first_real(oh, s[0], p[0], d[0])[:, None] * width + _first_real(ow, s[1], p[1], d[1])  # (OH, OW)
         indices = np.where(lost, first, indices)
     if unbatched:
         out, indices = out[0], indices[0]
@@ -146,7 +141,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
 
 def max_unpool2d_forward(x, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """Zeros (..., OH, OW) with each x put back at its index h * OH + w (the inverse of max pooling's choice).
+    """Zeros (..., OH, OW) with each x put back at its index h * OW + w (the inverse of max pooling's choice).
 
     OH = (H - 1) s - 2 p + k unless ``output_size`` says otherwise (within a stride of it). Returns (out, cache).
     """
