@@ -373,8 +373,10 @@ def unpool_geometry(x, indices, kernel_size, stride=None, padding=0, output_size
 
 
 def _unpool_size(output_size, default, stride):
-    size = list(output_size) if isinstance(output_size, (tuple, list)) or hasattr(output_size, "__len__") else None
-    if size is None or len(size) not in (2, 4):
+    """An explicit max_unpool2d output size: its last two entries, each within a stride of the default."""
+    size = list(output_size) if isinstance(output_size, (tuple, list, np.ndarray)) else None
+    if size is None or len(size) not in (2, 4) or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                                                      for v in size):
         raise ValueError(f"max_unpool2d: output_size must be (OH, OW) or (N, C, OH, OW), got {output_size!r}")
     size = tuple(int(v) for v in size[-2:])
     for axis, (n, d, s) in enumerate(zip(size, default, stride)):
