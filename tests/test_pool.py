@@ -365,6 +365,8 @@ UNPOOL_ERRORS = [  # (x shape, indices, kwargs, message): torch rejects each too
      r"max_unpool2d: invalid output_size \(6, 6\): dim 0 must lie strictly between 2 and 6"),
     ((1, 1, 2, 2), np.zeros((1, 1, 2, 2), np.int64), {"output_size": (5,)},
      r"max_unpool2d: output_size must be \(OH, OW\) or \(N, C, OH, OW\), got \(5,\)"),
+    ((1, 1, 2, 2), np.zeros((1, 1, 2, 2), np.int64), {"output_size": (4.0, 4.0)},
+     r"max_unpool2d: output_size must be \(OH, OW\) or \(N, C, OH, OW\), got \(4.0, 4.0\)"),
 ]
 
 
