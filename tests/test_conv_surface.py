@@ -377,6 +377,30 @@ def test_layers_match_their_twin_and_load_into_torch_nn(np_layer, twin, referenc
         _close(grad, twin_net.gradients()[key])
         _close(grad, getattr(nn_layer, key.split(".", 1)[1]).grad)
     assert repr(layer) == repr(torch_layer)
+    fresh = cnp.Sequential(np_layer(*sizes, **options, rng=np.random.default_rng(1)))  # and back: torch.nn -> NumPy
+    fresh.load_state_dict({f"0.{k}": v.detach().numpy() for k, v in nn_layer.state_dict().items()})
+    _close(fresh.forward(x), nn_layer(xt))
+
+
+@pytest.mark.parametrize("fn", ["conv2d", "conv1d", "conv_transpose2d"])
+def test_float32_stays_float32_and_close_to_torch(fn):
+    rng = np.random.default_rng(8)
+    shapes = {"conv2d": ((4, 6, 10, 9), (8, 3, 3, 3)), "conv1d": ((4, 6, 17), (8, 3, 5)),
+              "conv_transpose2d": ((4, 6, 5, 4), (6, 4, 3, 3))}[fn]
+    x, weight = (rng.normal(size=shape).astype(np.float32) for shape in shapes)
+    bias = rng.normal(size=8).astype(np.float32)
+    args = {"conv2d": dict(padding="same", groups=2), "conv1d": dict(stride=2, dilation=2, groups=2),
+            "conv_transpose2d": dict(stride=2, groups=2, output_padding=1)}[fn]
+    module = conv_transpose if fn == "conv_transpose2d" else conv
+    out, cache = getattr(module, fn + "_forward")(x, weight, bias, **args)
+    dout = rng.normal(size=out.shape).astype(np.float32)
+    grads = getattr(module, fn + "_backward")(dout, cache)
+    tensors = [torch.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    ref = getattr(F, fn)(*tensors, **args)
+    (ref * torch.tensor(dout)).sum().backward()
+    for ours, theirs in zip((out, *grads), (ref, *(t.grad for t in tensors))):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("reference, groups, transposed", [(torch.nn.Conv2d, 2, False), (torch.nn.Conv2d, 3, False),

@@ -17,15 +17,15 @@ public functions, the twins of ``torch.nn.grad.conv2d_input`` and ``conv2d_weigh
 import numpy as np
 
 from companion._init import conv_init
-from companion._validate import check_conv_options, check_finite, conv_geometry, conv_out_size, conv_repr
+from companion._validate import (check_conv_options, check_finite, check_rank, conv_geometry, conv_out_size,
+                                 conv_repr)
 
 
-def _pad(x, pads, value=0.0):
-    """Pad the last two axes of x by pads = ((top, bottom), (left, right)), or by an int on every side."""
-    pads = ((pads, pads),) * 2 if isinstance(pads, (int, np.integer)) else pads
+def _pad(x, pads):
+    """Zeros around the last two axes of x: pads = ((top, bottom), (left, right))."""
     if not any(sum(p) for p in pads):
         return x
-    return np.pad(x, ((0, 0),) * (x.ndim - 2) + tuple(pads), constant_values=value)
+    return np.pad(x, ((0, 0),) * (x.ndim - 2) + tuple(pads))
 
 
 def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
@@ -33,6 +33,7 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     One group only; x (N, C, H, W).
     """
+    check_rank(np.asarray(x), "x", (4,))
     (sh, sw), pads, (dh, dw) = conv_geometry(x, weight, bias, stride, padding, dilation)
     xp = _pad(np.asarray(x), pads)
     n, _, h, w = xp.shape
