@@ -61,7 +61,7 @@ def _both_backends_raise(name, *args, **kwargs):
             getattr(backend, name)(*tensors, **kwargs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(images(), geometry())
 def test_max_pool2d_matches_torch(image, args):
     x, rng = image
@@ -107,7 +107,7 @@ def _as_pair(value):
     return values[0], values[-1]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(images(), geometry(dilation=False), st.booleans(), st.sampled_from([None, None, 1, 3, -2, 7]))
 def test_avg_pool2d_matches_torch(image, args, count_include_pad, divisor_override):
     x, rng = image
@@ -130,7 +130,7 @@ def test_avg_pool2d_matches_torch(image, args, count_include_pad, divisor_overri
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(images(), geometry(), st.sampled_from(["default", "hw", "nchw", "off"]))
 def test_max_unpool2d_round_trip_matches_torch(image, args, size_kind):
     x, rng = image
