@@ -46,8 +46,8 @@ from companion.np.conv_transpose import (ConvTranspose2d, conv_transpose2d, conv
 from companion.np.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                avg_pool2d, max_pool2d, max_unpool2d)
 from companion.np.lenet import build_lenet
-from companion.np.resnet import ResidualBlock, build_resnet
-from companion.np.diagnostics import update_ratios
+from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
+from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.np.clip import clip_grad_norm
 from companion.np.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,

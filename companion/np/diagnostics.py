@@ -3,6 +3,7 @@
 import numpy as np
 
 from companion._validate import check_same_shape
+from companion.np.losses import softmax_cross_entropy_grad
 
 
 def update_ratios(before, after):
@@ -24,3 +25,16 @@ def update_ratios(before, after):
         with np.errstate(divide="ignore", invalid="ignore"):  # a zero norm gives inf or nan, as in torch
             ratios[name] = float(np.linalg.norm(new - old) / np.linalg.norm(old))
     return ratios
+
+
+def layer_gradient_norms(net, X, y):
+    """{name: ||dL/dW||} for every weight matrix or kernel (2-D or more) of ``net``, in forward order.
+
+    L is the mean softmax cross-entropy of the logits ``net(X)`` (N, C) against class labels ``y`` (N,),
+    computed in training mode (batch norm uses the batch's statistics and updates its running ones); no
+    weight changes. Names as in ``net.state_dict()`` ("0.weight", "3.conv1.weight", ...). A network whose
+    first layers' norms are orders of magnitude below its last layers' has vanishing gradients.
+    """
+    net.train()
+    net.backward(softmax_cross_entropy_grad(net.forward(np.asarray(X)), np.asarray(y)))
+    return {name: float(np.linalg.norm(g)) for name, g in net.gradients().items() if g.ndim >= 2}

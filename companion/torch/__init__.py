@@ -25,8 +25,8 @@ from companion.torch.conv_transpose import ConvTranspose2d, conv_transpose2d
 from companion.torch.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                   avg_pool2d, max_pool2d, max_unpool2d)
 from companion.torch.lenet import build_lenet
-from companion.torch.resnet import ResidualBlock, build_resnet
-from companion.torch.diagnostics import update_ratios
+from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
+from companion.torch.diagnostics import layer_gradient_norms, update_ratios
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.torch.clip import clip_grad_norm
 from companion.torch.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,

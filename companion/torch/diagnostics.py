@@ -22,3 +22,16 @@ def update_ratios(before, after):
         check_same_shape(old, new, f"before[{name!r}]", f"after[{name!r}]")
         ratios[name] = float(torch.linalg.vector_norm(new - old) / torch.linalg.vector_norm(old))
     return ratios
+
+
+def layer_gradient_norms(net, X, y):
+    """See :func:`companion.np.diagnostics.layer_gradient_norms`: the same norms by autograd, as Python
+    floats. Leaves each parameter's ``.grad`` set by this one loss."""
+    first = next(net.parameters())
+    X = torch.as_tensor(X, dtype=first.dtype, device=first.device)
+    y = torch.as_tensor(y, dtype=torch.long, device=first.device)
+    net.train()
+    net.zero_grad()
+    torch.nn.functional.cross_entropy(net(X), y).backward()
+    return {name: float(torch.linalg.vector_norm(p.grad)) for name, p in net.named_parameters()
+            if p.ndim >= 2 and p.grad is not None}
