@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from companion.data.augment import augment_with_shifts, random_shifts, shift_images
+from companion.data.augment import (augment_with_shifts, random_rotations, random_shifts, rotate_images,
+                                   shift_images)
 
 
 @pytest.mark.parametrize("shift", [(0, 0), (1, 0), (0, -1), (-2, 3), (3, 3), (-4, -1)])
@@ -76,3 +77,56 @@ def test_clear_errors():
         augment_with_shifts(np.ones((2, 4)), [0, 1], copies=1.5)
     with pytest.raises(ValueError, match="X has 2 images but y has 3 labels"):
         augment_with_shifts(np.ones((2, 4)), [0, 1, 2])
+
+
+@pytest.mark.parametrize("angle", [0.0, 7.5, -10.0, 33.0, 90.0, 180.0])
+def test_rotation_matches_scipy(angle):
+    images = np.random.default_rng(4).random((3, 7, 9))
+    expected = np.stack([ndimage.rotate(im, angle, reshape=False, order=1, mode="grid-constant") for im in images])
+    np.testing.assert_allclose(rotate_images(images, angle), expected, atol=1e-12)
+
+
+def test_each_image_gets_its_own_angle_in_both_layouts():
+    rng = np.random.default_rng(5)
+    images, angles = rng.random((6, 8, 8)), rng.uniform(-15, 15, size=6)
+    expected = np.stack([ndimage.rotate(im, a, reshape=False, order=1, mode="grid-constant")
+                         for im, a in zip(images, angles)])
+    np.testing.assert_allclose(rotate_images(images.reshape(6, 64), angles), expected.reshape(6, 64), atol=1e-12)
+    assert rotate_images(images.astype(np.float32), 5.0).dtype == np.float32
+    assert rotate_images(np.ones((1, 3, 3), dtype=int), 5.0).dtype == np.float64
+
+
+def test_a_quarter_turn_is_anticlockwise_and_exact():
+    image = np.zeros((1, 5, 5))
+    image[0, 0, 2] = 1.0  # top centre goes to the left centre
+    np.testing.assert_allclose(rotate_images(image, 90.0)[0], np.rot90(image[0]), atol=1e-12)
+
+
+def test_random_rotations_stay_within_max_degrees():
+    rng = np.random.default_rng(6)
+    images = np.zeros((50, 9, 9))
+    images[:, 4, 7] = 1.0  # a lit pixel 3 to the right of the centre: how far it rises or falls shows the angle
+    turned = random_rotations(images, max_degrees=10.0, rng=rng)
+    rows = (turned * np.arange(9)[None, :, None]).sum(axis=(1, 2)) / turned.sum(axis=(1, 2))
+    reach = 3 * np.sin(np.deg2rad(10.0))  # about 0.52 rows; a 20-degree turn would move it about 1.03
+    assert np.all(np.abs(rows - 4) <= reach + 0.25) and np.ptp(rows) > reach
+    np.testing.assert_array_equal(random_rotations(images, 0.0, rng=rng), images)
+
+
+def test_augment_with_rotations_keeps_originals_and_shifts_alone_repeat():
+    X, y = np.random.default_rng(7).random((10, 16)), np.arange(10)
+    plain = augment_with_shifts(X, y, copies=2, rng=np.random.default_rng(8))
+    assert np.array_equal(plain[0], augment_with_shifts(X, y, copies=2, rng=np.random.default_rng(8), max_degrees=0)[0])
+    turned, labels = augment_with_shifts(X, y, copies=2, rng=np.random.default_rng(8), max_degrees=15.0)
+    np.testing.assert_array_equal(turned[:10], X)
+    np.testing.assert_array_equal(labels, np.tile(y, 3))
+    assert not np.allclose(turned[10:], plain[0][10:])  # the copies were turned too
+
+
+def test_rotation_errors():
+    with pytest.raises(ValueError, match=r"degrees must be one finite angle or one per image \(2,\)"):
+        rotate_images(np.ones((2, 4, 4)), [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="degrees must be one finite angle"):
+        rotate_images(np.ones((2, 4, 4)), np.nan)
+    with pytest.raises(ValueError, match="max_degrees must be a number from 0 to 180, got -1"):
+        random_rotations(np.ones((2, 4, 4)), -1)

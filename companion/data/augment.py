@@ -1,9 +1,11 @@
-"""Data augmentation (chapter: Overfitting and regularization): images shifted by a few pixels.
+"""Data augmentation (chapters: Overfitting and regularization; Modern convolutional networks): images
+shifted by a few pixels or rotated by a few degrees.
 
 A digit moved one pixel to the left is still the same digit, so shifted copies of the training
 images are new examples for free: the network is asked to give the same answer for all of them,
 which is a form of regularization. Images come as (N, H, W) or flattened as (N, H*W), such as the
-8x8 digits (N, 64); the pixels that a shift uncovers are filled with zeros (the digits' background).
+8x8 digits (N, 64); the pixels that a shift or a rotation uncovers are filled with zeros (the digits'
+background).
 """
 
 import numpy as np
@@ -61,11 +63,52 @@ def random_shifts(X, max_shift=1, rng=None, image_shape=None):
     return shift_images(X, shifts, image_shape)
 
 
-def augment_with_shifts(X, y, copies=4, max_shift=1, rng=None, image_shape=None):
+def rotate_images(X, degrees, image_shape=None):
+    """Turn each image about its centre by ``degrees`` (anticlockwise as displayed, rows downwards),
+    with bilinear interpolation; what comes from outside the image is 0.
+
+        out[n, i, j] = bilinear(X_n padded with zeros, R(-theta_n) [(i, j) - c] + c),  c = ((H-1)/2, (W-1)/2)
+
+    where R(-theta) turns the output pixel back to the point it came from. X: (N, H, W), or (N, H*W)
+    with ``image_shape``. degrees: one angle for every image, or (N,), one each. Returns an array with
+    X's shape and a floating dtype (X's own if floating). The same as ``scipy.ndimage.rotate(image,
+    angle, reshape=False, order=1, mode="grid-constant")``.
+    """
+    images, restore = _as_images(X, image_shape)
+    n, height, width = images.shape
+    degrees = np.broadcast_to(np.asarray(degrees, dtype=float), (n,)) if np.ndim(degrees) == 0 else np.asarray(degrees)
+    if degrees.shape != (n,) or not np.issubdtype(degrees.dtype, np.number) or not np.isfinite(degrees).all():
+        raise ValueError(f"degrees must be one finite angle or one per image ({n},), got shape {degrees.shape}")
+    dtype = images.dtype if np.issubdtype(images.dtype, np.floating) else np.float64
+    theta = -np.deg2rad(degrees)[:, None, None]  # (N, 1, 1); minus: the output pixel turned back
+    rows, cols = np.meshgrid(np.arange(height) - (height - 1) / 2, np.arange(width) - (width - 1) / 2, indexing="ij")
+    src_r = np.cos(theta) * rows - np.sin(theta) * cols + (height - 1) / 2  # (N, H, W): where each comes from
+    src_c = np.sin(theta) * rows + np.cos(theta) * cols + (width - 1) / 2
+    padded = np.pad(images.astype(dtype), ((0, 0), (1, 1), (1, 1)))  # a ring of zeros to interpolate into
+    r0 = np.clip(np.floor(src_r), -1, height - 1)
+    c0 = np.clip(np.floor(src_c), -1, width - 1)
+    fr, fc = np.clip(src_r - r0, 0, 1), np.clip(src_c - c0, 0, 1)  # beyond the ring the weights meet zeros
+    r0, c0, idx = r0.astype(int) + 1, c0.astype(int) + 1, np.arange(n)[:, None, None]
+    out = ((1 - fr) * (1 - fc) * padded[idx, r0, c0] + (1 - fr) * fc * padded[idx, r0, c0 + 1]
+           + fr * (1 - fc) * padded[idx, r0 + 1, c0] + fr * fc * padded[idx, r0 + 1, c0 + 1])
+    return restore(out.astype(dtype))
+
+
+def random_rotations(X, max_degrees=10.0, rng=None, image_shape=None):
+    """Each image turned by its own angle, drawn uniformly from [-max_degrees, max_degrees]."""
+    if isinstance(max_degrees, bool) or not np.isscalar(max_degrees) or not 0 <= max_degrees <= 180:
+        raise ValueError(f"max_degrees must be a number from 0 to 180, got {max_degrees!r}")
+    rng = np.random.default_rng() if rng is None else rng
+    return rotate_images(X, rng.uniform(-max_degrees, max_degrees, size=len(X)), image_shape)
+
+
+def augment_with_shifts(X, y, copies=4, max_shift=1, rng=None, image_shape=None, max_degrees=0.0):
     """The training set with ``copies`` randomly shifted versions of every image appended.
 
-    Returns (X_aug, y_aug) with (copies + 1) * N rows: the originals first, then each round of copies
-    in the original order, every copy keeping its image's label.
+    ``max_degrees`` > 0 also turns every copy by a random angle up to that (after its shift; integer
+    images then come back as floats). Returns
+    (X_aug, y_aug) with (copies + 1) * N rows: the originals first, then each round of copies in the
+    original order, every copy keeping its image's label.
     """
     check_nonnegative_int(copies, "copies")
     X, y = np.asarray(X), np.asarray(y)
@@ -73,4 +116,6 @@ def augment_with_shifts(X, y, copies=4, max_shift=1, rng=None, image_shape=None)
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
     rng = np.random.default_rng() if rng is None else rng
     shifted = [random_shifts(X, max_shift, rng, image_shape) for _ in range(copies)]
+    if max_degrees:  # drawn only then, so that shifts alone repeat the same draws as before
+        shifted = [random_rotations(copy, max_degrees, rng, image_shape) for copy in shifted]
     return np.concatenate([X, *shifted]), np.concatenate([y] * (copies + 1))
