@@ -53,6 +53,12 @@ RIGHT = {
     "cnn.max_pool": lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
         len(x) // s, s, x.shape[1] // s, s).max(axis=(1, 3)),
     "cnn.conv_parameter_count": lambda c_in, c_out, k: c_out * (c_in * k * k + 1),
+    "modern_cnn.residual_block_parameters": lambda c_in, c_out, s: 9 * c_in * c_out + 9 * c_out * c_out + 4 * c_out + (
+        c_in * c_out + 2 * c_out if s != 1 or c_in != c_out else 0),
+    "modern_cnn.batchnorm2d": lambda x, g, b: g[:, None, None] * (x - x.mean((0, 2, 3), keepdims=True)) / np.sqrt(
+        x.var((0, 2, 3), keepdims=True) + 1e-5) + b[:, None, None],
+    "modern_cnn.shift": lambda im, dy, dx: np.pad(im, 1)[1 - dy:1 - dy + im.shape[0], 1 - dx:1 - dx + im.shape[1]],
+    "modern_cnn.block_output_shape": lambda n, c, h, w, c_out, s: (n, c_out, (h - 1) // s + 1, (w - 1) // s + 1),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -101,6 +107,13 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "cnn.max_pool": (lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(
         len(x) // s, s, x.shape[1] // s, s).mean(axis=(1, 3)), "expected [[4. 2.]"),  # averaged
     "cnn.conv_parameter_count": (lambda c_in, c_out, k: c_out * (k * k + 1), "in_channels ="),  # one channel
+    "modern_cnn.residual_block_parameters": (lambda c_in, c_out, s: 9 * c_in * c_out + 9 * c_out * c_out + 4 * c_out,
+                                             "stride ="),  # forgot the projection shortcut
+    "modern_cnn.batchnorm2d": (lambda x, g, b: g[:, None, None] * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+                               + b[:, None, None], "expected"),  # per pixel over N only, as BatchNorm1d would
+    "modern_cnn.shift": (lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1)), "expected"),  # wraps around
+    "modern_cnn.block_output_shape": (lambda n, c, h, w, c_out, s: (n, c_out, h // s, w // s),
+                                      "part 3 of 4"),  # floor instead of ceil
 }
 
 
@@ -111,6 +124,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("forward.") for i in EXERCISES) >= 3
     assert sum(i.startswith("mlp.") for i in EXERCISES) >= 3
     assert sum(i.startswith("cnn.") for i in EXERCISES) >= 5
+    assert sum(i.startswith("modern_cnn.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

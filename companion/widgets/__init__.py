@@ -3,6 +3,7 @@
 Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under 8.x.
 """
 
+from companion.widgets.depth_explorer import DepthExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
 from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer

@@ -1,0 +1,69 @@
+"""The depth panel: its norms are those of the network it names, and the controls change them as they should."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from companion.data import shipped  # noqa: E402
+from companion.widgets import DepthExplorer  # noqa: E402
+from companion.widgets.depth_explorer import RESIDUAL, depth_norms  # noqa: E402
+
+
+@pytest.fixture
+def panel():
+    return DepthExplorer(draw=False, blocks=4)
+
+
+def shown_ratio(panel):
+    return float(panel.summary.value.split("nnx-ratio'>")[1].split("<")[0])
+
+
+def test_norms_are_the_autograd_norms_of_the_named_network():
+    from companion.torch.resnet import build_deep_cnn
+
+    X, y = shipped.load_digits()
+    net = build_deep_cnn(1, 10, width=8, blocks=2, residual=True, batch_norm=False, rng=np.random.default_rng(0),
+                         dtype=torch.float32, device="cpu")
+    loss = torch.nn.functional.cross_entropy(net(torch.tensor(X[:128].reshape(-1, 1, 8, 8), dtype=torch.float32)),
+                                             torch.tensor(y[:128]))
+    loss.backward()
+    expected = [float(p.grad.norm()) for p in net.parameters() if p.ndim >= 2]
+    got = depth_norms(blocks=2, residual=True, batch_norm=False)
+    assert len(got) == 2 * 2 + 2
+    np.testing.assert_allclose(list(got.values()), expected, rtol=1e-5)
+
+
+def test_panel_reports_its_run_and_depth(panel):
+    assert len(panel.norms) == 2 * 4 + 2
+    values = list(panel.norms.values())
+    assert shown_ratio(panel) == pytest.approx(values[0] / values[-1], rel=1e-2)
+    assert "10 layers" in panel.summary.value
+    panel.blocks.value = 7
+    assert len(panel.norms) == 16 and "16 layers" in panel.summary.value
+
+
+def test_plain_gradients_vanish_with_depth_and_residual_or_batch_norm_keep_them(panel):
+    panel.blocks.value = 8
+    plain = panel.ratio
+    assert plain < 1e-4  # the first layer gets almost nothing
+    panel.blocks.value = 2
+    assert panel.ratio > 100 * plain  # shallower: less vanishing
+    panel.blocks.value = 8
+    panel.kind.value = RESIDUAL
+    assert panel.ratio > 1e-2
+    panel.kind.value = "plain"
+    panel.batch_norm.value = True
+    assert panel.ratio > 1e-2 and "batch norm" in panel.summary.value
+
+
+def test_drawing_closes_its_figures():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    drawn = DepthExplorer(draw=True, blocks=2)
+    drawn.batch_norm.value = True
+    assert plt.get_fignums() == []  # each redraw's figure handed to the output and closed
