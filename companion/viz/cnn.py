@@ -45,21 +45,24 @@ def plot_filter_grid(images, filter_names):
     return fig
 
 
-def plot_channel_sum(x, weight, bias=0.0):
+def plot_channel_sum(x, weight, bias=0.0, channel_names=None):
     """How one filter meets a C-channel input: a row per channel c with the input x[c] (H, W), the
     filter's slice weight[c] (K, K) and their map x[c] * weight[c] (stride 1, no padding); the last
-    column is the output map, the sum of the C maps plus the bias. Returns the figure."""
+    column is the output map, the sum of the C maps plus the bias. ``channel_names``: one label per
+    channel (by default its index). Returns the figure."""
     x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
     if x.ndim != 3 or weight.ndim != 3 or len(x) != len(weight):
         raise ValueError(f"x must be (C, H, W) and weight (C, K, K) with the same C, got {x.shape} and {weight.shape}")
     channels = len(x)
+    channel_names = channel_names or [f"channel {c}" for c in range(channels)]
     maps = [conv2d(x[c][None, None], weight[c][None, None])[0, 0] for c in range(channels)]
     out = sum(maps) + bias
     fig = plt.figure(figsize=(9, 2.1 * channels))
     grid = fig.add_gridspec(channels, 4, width_ratios=[1, 0.6, 1, 1.6])
     for c in range(channels):
-        for col, (values, title) in enumerate([(x[c], f"input channel {c}"), (weight[c], f"filter slice {c}"),
-                                               (maps[c], f"channel {c}'s map")]):
+        name = channel_names[c]
+        for col, (values, title) in enumerate([(x[c], f"input: {name}"), (weight[c], f"filter's {name} slice"),
+                                               (maps[c], f"{name} map")]):
             ax = fig.add_subplot(grid[c, col])
             (ax.imshow(values, cmap="gray") if col == 0 else _signed(ax, values))
             ax.set_title(title, fontsize=8)
@@ -78,26 +81,30 @@ def field_box(field, unit=(0, 0)):
     return top, left, field.r[0], field.r[1]
 
 
-def draw_receptive_field(ax, field, input_shape, unit=(0, 0), title=None):
+def _pixel_grid(ax, h, w, color="0.8"):
+    """Thin lines between the pixels of an (h, w) image drawn with imshow's default extent."""
+    ax.hlines(np.arange(h + 1) - 0.5, -0.5, w - 0.5, color=color, lw=0.5)
+    ax.vlines(np.arange(w + 1) - 0.5, -0.5, h - 0.5, color=color, lw=0.5)
+
+
+def draw_receptive_field(ax, field, input_shape, unit=(0, 0), title=None, margin=None):
     """Draw an input grid (H, W) and shade the pixels output ``unit`` of ``field``'s layer sees; the
-    dashed box is the whole field, padding included where it overhangs the image. Returns the mask."""
+    dashed box is the whole field, padding included where it overhangs the image (``margin`` pixels of
+    it shown around the image; enough for this field by default). Returns the shaded mask (H, W)."""
     h, w = input_shape
     top, left, r_h, r_w = field_box(field, unit)
     rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
     mask = (rows >= top) & (rows < top + r_h) & (cols >= left) & (cols < left + r_w)
-    ax.imshow(mask, cmap="Blues", vmin=0, vmax=1.6, extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+    ax.imshow(mask, cmap="Blues", vmin=0, vmax=1.6)
     if max(h, w) <= 40:  # a pixel grid while the pixels are big enough to see
-        for k in range(h + 1):
-            ax.axhline(k - 0.5, color="0.8", lw=0.5)
-        for k in range(w + 1):
-            ax.axvline(k - 0.5, color="0.8", lw=0.5)
+        _pixel_grid(ax, h, w)
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), r_w, r_h, fill=False, ls="--", lw=1.5, color="tab:red"))
-    margin = max(0.0, -top, -left, top + r_h - h, left + r_w - w) + 0.5
-    ax.set_xlim(-margin - 0.5, w - 0.5 + margin)
-    ax.set_ylim(h - 0.5 + margin, -margin - 0.5)
+    if margin is None:
+        margin = max(0.0, -top, -left, top + r_h - h, left + r_w - w)
+    ax.set_xlim(-margin - 1, w + margin)
+    ax.set_ylim(h + margin, -margin - 1)
     ax.add_patch(Rectangle((-0.5, -0.5), w, h, fill=False, lw=1, color="black"))
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.axis("off")
     ax.set_title(title if title is not None else f"field {field.r[0]}×{field.r[1]}", fontsize=8)
     return mask
 
@@ -105,16 +112,20 @@ def draw_receptive_field(ax, field, input_shape, unit=(0, 0), title=None):
 def plot_receptive_fields(fields, input_shape, units, names=None):
     """One panel per layer: which input pixels (of an (H, W) input) output ``units[i]`` of layer i sees.
 
-    fields: :func:`companion.counting.receptive_field`'s list; units: one (row, col) per field.
-    Returns the figure.
+    fields: :func:`companion.counting.receptive_field`'s list; units: one (row, col) per field. All
+    panels share one scale, with room for the largest overhang into the padding. Returns the figure.
     """
     if len(units) != len(fields):
         raise ValueError(f"need one unit per field, got {len(units)} units for {len(fields)} fields")
-    fig, axes = plt.subplots(1, len(fields), figsize=(2.4 * len(fields), 2.8), squeeze=False)
+    h, w = input_shape
+    boxes = [field_box(field, unit) for field, unit in zip(fields, units)]
+    margin = max(max(0.0, -top, -left, top + r_h - h, left + r_w - w) for top, left, r_h, r_w in boxes)
+    fig, axes = plt.subplots(1, len(fields), figsize=(2.4 * len(fields), 2.9), squeeze=False)
     for i, (ax, field, unit) in enumerate(zip(axes[0], fields, units)):
         name = names[i] if names else f"layer {field.index} ({field.name})"
-        draw_receptive_field(ax, field, input_shape, unit,
-                             title=f"{name}\nunit {tuple(unit)}: {field.r[0]}×{field.r[1]} pixels")
+        unit = tuple(int(u) for u in unit)
+        draw_receptive_field(ax, field, input_shape, unit, margin=margin,
+                             title=f"{name}, unit {unit}\nfield {field.r[0]}×{field.r[1]} pixels")
     fig.tight_layout()
     return fig
 
@@ -179,11 +190,9 @@ def plot_stack_field(layers, kernel_size, stride=1, dilation=1, ax=None):
     mask[np.ix_(support, support)] = True
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(mask, cmap="Blues", vmin=0, vmax=1.3, extent=(-0.5, side - 0.5, side - 0.5, -0.5))
+    ax.imshow(mask, cmap="Blues", vmin=0, vmax=1.3)
     if side <= 40:
-        for k in range(side + 1):
-            ax.axhline(k - 0.5, color="0.85", lw=0.5)
-            ax.axvline(k - 0.5, color="0.85", lw=0.5)
+        _pixel_grid(ax, side, side, color="0.85")
     ax.add_patch(Rectangle((-0.5, -0.5), side, side, fill=False, ls="--", lw=1.5, color="tab:red"))
     ax.set_xlim(-1.5, side + 0.5)
     ax.set_ylim(side + 0.5, -1.5)

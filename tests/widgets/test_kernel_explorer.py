@@ -1,4 +1,5 @@
-"""The kernel panel: edited kernels, presets, stride and padding change the feature map as they should."""
+"""The kernel panel: edited kernels, presets, stride, padding, dilation and groups change the feature map as
+they should (PyTorch's conv2d the referee for the last two)."""
 
 import matplotlib
 
@@ -6,10 +7,12 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from companion.data.images import get_filter  # noqa: E402
 from companion.np.conv import conv2d_naive  # noqa: E402
 from companion.widgets import KernelExplorer  # noqa: E402
+from companion.widgets.kernel_explorer import DEPTHWISE, FULL  # noqa: E402
 
 
 @pytest.fixture
@@ -43,3 +46,37 @@ def test_output_size_follows_the_formula(panel, stride, padding, expected):
 def test_photos_are_available(panel):
     panel.image_choice.value = "china"
     assert panel.feature_map.shape == (62, 62)
+
+
+def referee(x, kernel, groups, **kwargs):
+    """torch's conv2d of x (C, H, W) with the kernel on every channel, summed (groups=1) or apart (groups=C)."""
+    c = len(x)
+    k = torch.tensor(kernel)[None, None]
+    weight = k.repeat(c, 1, 1, 1) if groups == c else k.repeat(1, c, 1, 1)
+    return torch.nn.functional.conv2d(torch.tensor(x)[None], weight, groups=groups, **kwargs)[0].numpy()
+
+
+@pytest.mark.parametrize("dilation, padding, stride, expected", [(2, 0, 1, "4×4"), (3, 0, 1, "2×2"), (2, 2, 1, "8×8"),
+                                                                 (2, 1, 2, "3×3")])
+def test_dilation_spreads_the_kernel(panel, dilation, padding, stride, expected):
+    panel.dilation.value, panel.padding.value, panel.stride.value = dilation, padding, stride
+    image = panel._images["digit"]
+    np.testing.assert_allclose(panel.feature_map, referee(image[None], panel.kernel, 1, dilation=dilation,
+                                                          padding=padding, stride=stride)[0])
+    assert f"nnx-size'>{expected}<" in panel.size.value and "dilation" in panel.size.value
+
+
+def test_groups_apply_only_to_colour_images(panel):
+    assert panel.groups.disabled  # the digit has one channel
+    panel.image_choice.value = "flower (colour)"
+    assert not panel.groups.disabled and panel.feature_map.shape == (62, 62)
+    photo = panel._images["flower (colour)"]
+    full = panel.feature_map
+    np.testing.assert_allclose(full, referee(photo, panel.kernel, 1)[0], atol=1e-12)
+    panel.groups.value = DEPTHWISE
+    assert panel.feature_map.shape == (3, 62, 62) and "3 maps" in panel.size.value
+    np.testing.assert_allclose(panel.feature_map, referee(photo, panel.kernel, 3), atol=1e-12)
+    np.testing.assert_allclose(panel.feature_map.sum(axis=0), full, atol=1e-12)  # the full map is the channels' maps summed
+    panel.image_choice.value = "china"
+    assert panel.groups.disabled and panel.feature_map.shape == (62, 62)
+    panel.groups.value = FULL
