@@ -35,10 +35,10 @@ class ReceptiveFieldExplorer(widgets.VBox):
         n, k, s, d = self.layers.value, self.kernel_size.value, self.stride.value, self.dilation.value
         self.field = receptive_field([dict(kernel_size=k, stride=s, dilation=d)] * n)[-1]
         fig, self.mask = plot_stack_field(n, k, s, d, ax=plt.subplots(figsize=(4.2, 4.2))[1])
-        r = self.field.r[0]
+        r, jump = self.field.r[0], self.field.jump[0]
         self.report.value = (f"receptive field <b class='nnx-field'>{r}×{r}</b> input pixels; one output unit "
                              f"reads <b class='nnx-read'>{int(self.mask.sum())}</b> of them; neighbouring units "
-                             f"are {self.field.jump[0]} pixels apart")
+                             f"are {jump} pixel{'s' if jump > 1 else ''} apart")
         if self._draw:
             self.plot.clear_output(wait=True)
             with self.plot:

@@ -29,6 +29,9 @@ def measured_reads(layers, k, s, d, side):
 def test_starting_state_is_two_plain_3x3_layers(panel):
     assert panel.field.r == (5, 5) and panel.mask.shape == (5, 5) and panel.mask.all()
     assert "nnx-field'>5×5<" in panel.report.value and "nnx-read'>25<" in panel.report.value
+    assert panel.report.value.endswith("1 pixel apart")
+    panel.stride.value = 2
+    assert panel.field.jump == (4, 4) and panel.report.value.endswith("4 pixels apart")
 
 
 @pytest.mark.parametrize("layers, k, s, d", [(3, 3, 1, 1), (2, 3, 1, 2), (3, 3, 1, 2), (2, 3, 2, 1), (2, 2, 2, 3),
