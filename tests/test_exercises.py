@@ -101,7 +101,7 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "mlp.anomaly_flags": (lambda train, test, q: (test > np.percentile(train, q)).astype(int), "expected"),  # q is not %
     "cnn.output_size": (lambda h, k, p, s: (h + p - k) // s + 1, "expected 8"),  # padding on one side only
     "cnn.conv2d_naive": (lambda x, k, s, p: (np.lib.stride_tricks.sliding_window_view(np.pad(x, p), k.shape)[::s, ::s]
-                                             * k[::-1, ::-1]).sum(axis=(2, 3)), "expected"),  # flipped: a true convolution
+                                             * k[::-1, ::-1]).sum(axis=(2, 3)), "expected"),  # flipped: true convolution
     "cnn.max_pool_backward": (lambda x, d: np.kron(d, np.ones((2, 2))) * (x == np.kron(x.reshape(len(d), 2, -1, 2).max(
         axis=(1, 3)), np.ones((2, 2)))), "expected"),  # a tie's gradient sent to every maximum (first case has one)
     "cnn.max_pool": (lambda x, s: x[:len(x) // s * s, :x.shape[1] // s * s].reshape(

@@ -32,7 +32,8 @@ def test_channel_sum_shows_each_channel_and_the_summed_output():
     fig = plot_channel_sum(x, w, bias=0.5)
     assert len(fig.axes) == 3 * 3 + 1
     out = fig.axes[-1].images[0].get_array()
-    expected = torch.nn.functional.conv2d(torch.tensor(x)[None], torch.tensor(w)[None], torch.tensor([0.5], dtype=torch.float64))[0, 0]
+    bias = torch.tensor([0.5], dtype=torch.float64)
+    expected = torch.nn.functional.conv2d(torch.tensor(x)[None], torch.tensor(w)[None], bias)[0, 0]
     np.testing.assert_allclose(out, expected.numpy(), atol=1e-12)
     maps = [fig.axes[3 * c + 2].images[0].get_array() for c in range(3)]
     np.testing.assert_allclose(sum(maps) + 0.5, out, atol=1e-12)

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from companion.counting import receptive_field
 from companion.data.images import get_filter
 from companion.np.conv import conv2d
 
@@ -181,8 +182,6 @@ def plot_stack_field(layers, kernel_size, stride=1, dilation=1, ax=None):
     """The input grid under output (0, 0) of a stack of identical square convolutions: shaded, the
     pixels it depends on (:func:`stack_support` on each axis); dashed, its receptive field as
     :func:`companion.counting.receptive_field` computes it. Returns (figure, mask of the shaded pixels)."""
-    from companion.counting import receptive_field
-
     field = receptive_field([dict(kernel_size=kernel_size, stride=stride, dilation=dilation)] * layers)[-1]
     support = stack_support(layers, kernel_size, stride, dilation)
     side = field.r[0]

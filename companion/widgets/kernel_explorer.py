@@ -72,7 +72,8 @@ class KernelExplorer(widgets.VBox):
         oh, ow = out.shape[1:]
         self.size.value = (f"input {len(x)}×{h}×{w}, kernel 3×3, stride {s}, padding {p}, dilation {d}, "
                            f"groups {groups}: {len(out)} map{'s' if len(out) > 1 else ''} of "
-                           f"<b class='nnx-size'>{oh}×{ow}</b> = ⌊({h} + 2·{p} − {d}·(3 − 1) − 1) / {s}⌋ + 1")
+                           f"<b class='nnx-size'>{oh}×{ow}</b> "
+                           f"= ⌊({h} + 2·{p} − {d}·(3 − 1) − 1) / {s}⌋ + 1")
         if self._draw:
             self._redraw(x)
 

@@ -56,8 +56,8 @@ def referee(x, kernel, groups, **kwargs):
     return torch.nn.functional.conv2d(torch.tensor(x)[None], weight, groups=groups, **kwargs)[0].numpy()
 
 
-@pytest.mark.parametrize("dilation, padding, stride, expected", [(2, 0, 1, "4×4"), (3, 0, 1, "2×2"), (2, 2, 1, "8×8"),
-                                                                 (2, 1, 2, "3×3")])
+@pytest.mark.parametrize("dilation, padding, stride, expected",
+                         [(2, 0, 1, "4×4"), (3, 0, 1, "2×2"), (2, 2, 1, "8×8"), (2, 1, 2, "3×3")])
 def test_dilation_spreads_the_kernel(panel, dilation, padding, stride, expected):
     panel.dilation.value, panel.padding.value, panel.stride.value = dilation, padding, stride
     image = panel._images["digit"]
@@ -76,7 +76,7 @@ def test_groups_apply_only_to_colour_images(panel):
     panel.groups.value = DEPTHWISE
     assert panel.feature_map.shape == (3, 62, 62) and "3 maps" in panel.size.value
     np.testing.assert_allclose(panel.feature_map, referee(photo, panel.kernel, 3), atol=1e-12)
-    np.testing.assert_allclose(panel.feature_map.sum(axis=0), full, atol=1e-12)  # the full map is the channels' maps summed
+    np.testing.assert_allclose(panel.feature_map.sum(axis=0), full, atol=1e-12)  # full = the channels' maps summed
     panel.image_choice.value = "china"
     assert panel.groups.disabled and panel.feature_map.shape == (62, 62)
     panel.groups.value = FULL
