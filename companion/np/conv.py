@@ -9,12 +9,14 @@ Every argument is ``torch.nn.functional.conv2d``'s: stride, padding and dilation
 also "valid" (none) or "same" (d (k - 1) in total per axis, the odd one at the bottom/right; stride 1 only),
 groups splitting the channels into independent convolutions (depthwise when groups == C).
 :func:`conv2d_naive` is the definition written as loops, for reading; :func:`conv2d` computes the same
-by copying every patch into a column (im2col) and one matrix product per group. The backward pass is two
+by copying every patch into a column (im2col) and one matrix product per group, a few images at a
+time so that the columns are still in cache when the product reads them. The backward pass is two
 public functions, the twins of ``torch.nn.grad.conv2d_input`` and ``conv2d_weight``.
 :func:`conv1d` is the same on a height-1 image.
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from companion._init import conv_init
 from companion._validate import (check_conv_options, check_finite, check_rank, conv_geometry, conv_out_size,
@@ -53,35 +55,88 @@ def _window_slices(u, v, stride, dilation, oh, ow):
     return slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw)
 
 
-def _im2col(x, kernel, stride, pads, dilation, out_size=None):
-    """Every patch of the padded images as one column: (C*KH*KW, N*OH*OW), rows ordered (c, u, v).
+_CHUNK_BYTES = 2 ** 21  # columns built per matrix product: about 2 MB, so they are still in cache when used
 
-    ``out_size`` (OH, OW) defaults to the convolution's; a smaller one keeps the first rows and columns.
-    Works channel-first, (C, N, H, W), so that each of the KH*KW copies below moves whole contiguous blocks:
-    that, not the matrix product, is where a convolution in NumPy spends its time.
+
+class _Frame:
+    """Where a convolution's columns come from: the padded, channel-first images (C, N, Hp, Wp), and how
+    the batch is cut into chunks of ``nb`` images whose columns fill about :data:`_CHUNK_BYTES`.
+
+    ``flat`` (stride 1, little padding): column q of a chunk is the pixel q of the flattened padded images,
+    and tap (u, v) reads pixel q + u dh Wp + v dw, so every row of the columns is one contiguous copy; the
+    output (n, i, j) is column n Hp Wp + i Wp + j, the other columns (a patch wrapping round an edge) are
+    computed and dropped. Otherwise one column per output, (n, i, j), read with strides.
     """
+
+    def __init__(self, x_shape, kernel, stride, pads, dilation, out_size, rows, itemsize):
+        n, c, h, w = x_shape
+        (self.kh, self.kw), self.stride, self.dilation = kernel, stride, dilation
+        (pt, pb), (pl, pr) = pads
+        self.hp, self.wp = h + pt + pb, w + pl + pr
+        natural = [conv_out_size(*a) for a in zip((h, w), kernel, stride, pads, dilation)]
+        self.oh, self.ow = out_size or natural
+        self.flat = stride == (1, 1) and 4 * self.hp * self.wp <= 5 * natural[0] * natural[1]
+        self.reach = (self.kh - 1) * dilation[0] * self.wp + (self.kw - 1) * dilation[1]  # last tap's offset
+        per_image = self.hp * self.wp if self.flat else self.oh * self.ow
+        self.nb = max(1, min(n, _CHUNK_BYTES // max(1, rows * per_image * itemsize)))
+
+    def width(self, nb):
+        """Columns for a chunk of nb images."""
+        return nb * self.hp * self.wp - self.reach if self.flat else nb * self.oh * self.ow
+
+    def chunks(self, n):
+        """Slices of the batch, nb images each (the last may have fewer)."""
+        return [slice(n0, min(n, n0 + self.nb)) for n0 in range(0, n, self.nb)]
+
+    def columns(self, xpc, buffer):
+        """xpc (C, nb, Hp, Wp), one chunk of padded images -> its columns (C*KH*KW, width), rows (c, u, v),
+        written into ``buffer`` by one copy."""
+        c, nb = xpc.shape[:2]
+        (dh, dw), s, m = self.dilation, xpc.strides, self.width(nb)
+        if self.flat and self.kh * self.kw == 1:
+            return xpc.reshape(c, m)  # a 1x1 kernel's columns are the images themselves
+        if self.flat:
+            view = as_strided(xpc, (c, self.kh, self.kw, m), (s[0], dh * s[2], dw * s[3], s[3]), writeable=False)
+        else:
+            (sh, sw) = self.stride
+            view = as_strided(xpc, (c, self.kh, self.kw, nb, self.oh, self.ow),
+                              (s[0], dh * s[2], dw * s[3], s[1], sh * s[2], sw * s[3]), writeable=False)
+        cols = buffer[:view.size].reshape(view.shape)
+        np.copyto(cols, view)
+        return cols.reshape(c * self.kh * self.kw, m)
+
+    def outputs(self, product, nb):
+        """The (F, width) product of a chunk as a view (nb, F, OH, OW)."""
+        if not self.flat:
+            return product.reshape(-1, nb, self.oh, self.ow).transpose(1, 0, 2, 3)
+        step = product.itemsize
+        return as_strided(product, (nb, product.shape[0], self.oh, self.ow),
+                          (self.hp * self.wp * step, product.strides[0], self.wp * step, step), writeable=False)
+
+    def gradient_matrix(self, dout, frame):
+        """dout (nb, F, OH, OW) as the (F, width) matrix lined up with the columns; ``frame`` (F, NB, Hp, Wp)
+        (flat: zero but for the outputs, which this overwrites) or (F, NB*OH*OW) is the space for it."""
+        nb, f = dout.shape[:2]
+        if not self.flat:
+            d = frame.reshape(-1)[:f * nb * self.oh * self.ow].reshape(f, nb, self.oh, self.ow)
+            d[...] = dout.transpose(1, 0, 2, 3)
+            return d.reshape(f, -1)
+        frame[:, :nb, :self.oh, :self.ow] = dout.transpose(1, 0, 2, 3)
+        return frame.reshape(f, -1)[:, :self.width(nb)]
+
+    def gradient_frame(self, f, dtype):
+        """Space for :meth:`gradient_matrix`, reused chunk after chunk."""
+        shape = (f, self.nb, self.hp, self.wp) if self.flat else (f, self.nb * self.oh * self.ow)
+        return (np.zeros if self.flat else np.empty)(shape, dtype=dtype)
+
+
+def _padded(x, pads):
+    """(N, C, H, W) -> zero-padded and channel-first, (C, N, Hp, Wp): one copy that also transposes."""
     n, c, h, w = x.shape
-    (kh, kw), (pt, pb), (pl, pr) = kernel, *pads
-    oh, ow = out_size or [conv_out_size(*a) for a in zip((h, w), kernel, stride, pads, dilation)]
+    (pt, pb), (pl, pr) = pads
     xpc = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
     xpc[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            cols[:, u, v] = xpc[(slice(None), slice(None)) + _window_slices(u, v, stride, dilation, oh, ow)]
-    return cols.reshape(c * kh * kw, n * oh * ow), (oh, ow)
-
-
-def _col2im(dcols, x_shape, kernel, stride, pads, dilation, out_size):
-    """The adjoint of :func:`_im2col`: add every column's entries back where the patch came from."""
-    n, c, h, w = x_shape
-    (kh, kw), (pt, pb), (pl, pr), (oh, ow) = kernel, *pads, out_size
-    dcols = dcols.reshape(c, kh, kw, n, oh, ow)
-    dxpc = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=dcols.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            dxpc[(slice(None), slice(None)) + _window_slices(u, v, stride, dilation, oh, ow)] += dcols[:, u, v]
-    return dxpc[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
+    return xpc
 
 
 def _grouped(a, groups):
@@ -94,13 +149,119 @@ def _batched(x):
     return (x, False) if x.ndim == 4 else (x[None], True)
 
 
+def _patches(x, kernel, stride, pads, dilation, out_size=None):
+    """What the weight gradient needs of x: its padded channel-first images and their :class:`_Frame`."""
+    xpc = _padded(x, pads)
+    frame = _Frame(x.shape, kernel, stride, pads, dilation, out_size, x.shape[1] * kernel[0] * kernel[1],
+                   x.itemsize)
+    return xpc, frame
+
+
 def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
-    """out (N, F, OH, OW) = per group, weight_g (F/G, C/G*KH*KW) @ columns_g; also returns the columns."""
-    f = weight.shape[0]
-    cols, (oh, ow) = _im2col(x, weight.shape[2:], stride, pads, dilation, out_size)
-    out = _grouped(weight.reshape(f, -1), groups) @ _grouped(cols, groups)  # (G, F/G, N*OH*OW)
-    out = out.reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)  # (N, F, OH, OW)
-    return (out if bias is None else out + np.asarray(bias)[None, :, None, None]), cols
+    """out (N, F, OH, OW) = per group, weight_g (F/G, C/G*KH*KW) @ columns_g, chunk by chunk of images;
+    also returns the patches (:func:`_patches`) for the weight gradient."""
+    f, n = weight.shape[0], x.shape[0]
+    xpc, frame = patches = _patches(x, weight.shape[2:], stride, pads, dilation, out_size)
+    dtype = np.result_type(x, weight)
+    bias = None if bias is None else np.asarray(bias)
+    out = np.empty((n, f, frame.oh, frame.ow), dtype=dtype if bias is None else np.result_type(dtype, bias))
+    w = _grouped(weight.reshape(f, -1), groups)
+    cols_buffer = np.empty(xpc.shape[0] * frame.kh * frame.kw * frame.width(frame.nb), dtype=x.dtype)
+    product_buffer = np.empty(f * frame.width(frame.nb), dtype=dtype)
+    for chunk in frame.chunks(n):
+        cols = frame.columns(xpc[:, chunk], cols_buffer)
+        product = product_buffer[:f * cols.shape[1]].reshape(f, -1)
+        np.matmul(w, _grouped(cols, groups), out=_grouped(product, groups))
+        if bias is None:
+            out[chunk] = frame.outputs(product, chunk.stop - chunk.start)
+        else:
+            np.add(frame.outputs(product, chunk.stop - chunk.start), bias[:, None, None], out=out[chunk])
+    return out, patches
+
+
+def _input_grad(dout, weight, x_shape, stride, pads, dilation, groups):
+    """dx for dout (N, F, OH, OW) and x of shape x_shape, chunk by chunk of images: per group,
+    dcols_g = weight_g^T @ dout_g added back onto the image where each patch came from (col2im); on a flat
+    frame (stride 1) the same sum as one gather instead, :func:`_input_grad_flat`."""
+    n, c, h, w = x_shape
+    f, _, kh, kw = weight.shape
+    dtype = np.result_type(dout, weight)
+    frame = _Frame(x_shape, (kh, kw), stride, pads, dilation, dout.shape[2:], f * kh * kw, np.dtype(dtype).itemsize)
+    if frame.flat:
+        return _input_grad_flat(dout, weight, x_shape, pads, groups, frame, dtype)
+    (pt, _), (pl, _) = pads
+    dx = np.empty(x_shape, dtype=dtype)
+    wt = _grouped(weight.reshape(f, -1), groups).transpose(0, 2, 1)  # (G, C/G*KH*KW, F/G)
+    dframe = frame.gradient_frame(f, dtype)
+    dcols_buffer = np.empty(c * kh * kw * frame.width(frame.nb), dtype=dtype)
+    dxp = np.empty((c, frame.nb, frame.hp, frame.wp), dtype=dtype)
+    for chunk in frame.chunks(n):
+        d2 = frame.gradient_matrix(dout[chunk], dframe)
+        dcols = dcols_buffer[:c * kh * kw * d2.shape[1]].reshape(c * kh * kw, -1)
+        np.matmul(wt, _grouped(d2, groups), out=_grouped(dcols, groups))
+        dxc = dxp[:, :chunk.stop - chunk.start]
+        dxc[...] = 0
+        _col2im(dcols, dxc, frame)
+        dx[chunk] = dxc[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
+    return dx
+
+
+def _input_grad_flat(dout, weight, x_shape, pads, groups, frame, dtype):
+    """dx at stride 1 as a full correlation of dout with the flipped kernel, channels swapped:
+    dx_pad[c, q] = sum_{f, u, v} w[f, c, u, v] dout_frame[f, q - u dh Wp - v dw], with dout laid on the padded
+    frame (zeros around it). The columns of dout, rows (f, KH-1-u, KW-1-v), and one matrix product per group:
+    no scatter-add."""
+    n, c, h, w = x_shape
+    f, cg, kh, kw = weight.shape
+    (pt, _), (pl, _), (dh, dw), fg = *pads, frame.dilation, f // groups
+    flipped = weight.reshape(groups, fg, cg, kh, kw)[:, :, :, ::-1, ::-1]
+    w2 = flipped.transpose(0, 2, 1, 3, 4).reshape(groups, cg, fg * kh * kw)  # (G, C/G, F/G*KH*KW)
+    pixels = frame.nb * frame.hp * frame.wp
+    dpad = np.zeros((f, frame.reach + pixels), dtype=dtype)  # zeros in front: taps reaching before pixel 0
+    dframe = dpad[:, frame.reach:].reshape(f, frame.nb, frame.hp, frame.wp)
+    dcols_buffer = np.empty(f * kh * kw * pixels, dtype=dtype)
+    dxp_buffer = np.empty(c * pixels, dtype=dtype)
+    dx = np.empty(x_shape, dtype=dtype)
+    s = dpad.strides
+    for chunk in frame.chunks(n):
+        nb = chunk.stop - chunk.start
+        q = nb * frame.hp * frame.wp
+        dframe[:, :nb, :frame.oh, :frame.ow] = dout[chunk].transpose(1, 0, 2, 3)
+        view = as_strided(dpad, (f, kh, kw, q), (s[0], dh * frame.wp * s[1], dw * s[1], s[1]), writeable=False)
+        dcols = dcols_buffer[:view.size].reshape(view.shape)
+        np.copyto(dcols, view)
+        dxp = dxp_buffer[:c * q].reshape(c, q)
+        np.matmul(w2, dcols.reshape(groups, fg * kh * kw, q), out=_grouped(dxp, groups))
+        dx[chunk] = dxp.reshape(c, nb, frame.hp, frame.wp)[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
+    return dx
+
+
+def _col2im(dcols, dxp, frame):
+    """The adjoint of the column copy: add every column's entries back onto dxp (C, nb, Hp, Wp) where the
+    patch came from."""
+    c, nb = dxp.shape[:2]
+    dcols = dcols.reshape(c, frame.kh, frame.kw, nb, frame.oh, frame.ow)
+    for u in range(frame.kh):
+        for v in range(frame.kw):
+            dxp[(slice(None), slice(None)) + _window_slices(u, v, frame.stride, frame.dilation, frame.oh,
+                                                            frame.ow)] += dcols[:, u, v]
+
+
+def _weight_grad(patches, dout, weight_shape, groups):
+    """dweight = per group, sum over chunks of dout_g (F/G, width) @ columns_g^T, reshaped to weight_shape."""
+    xpc, frame = patches
+    f = weight_shape[0]
+    dtype = np.result_type(xpc, dout)
+    dweight = np.zeros((groups, f // groups, int(np.prod(weight_shape[1:]))), dtype=dtype)
+    part = np.empty_like(dweight)
+    cols_buffer = np.empty(xpc.shape[0] * frame.kh * frame.kw * frame.width(frame.nb), dtype=xpc.dtype)
+    dframe = frame.gradient_frame(f, dout.dtype)
+    for chunk in frame.chunks(dout.shape[0]):
+        cols = frame.columns(xpc[:, chunk], cols_buffer)
+        d2 = frame.gradient_matrix(dout[chunk], dframe)
+        np.matmul(_grouped(d2, groups), _grouped(cols, groups).transpose(0, 2, 1), out=part)
+        dweight += part
+    return dweight.reshape(weight_shape)
 
 
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -117,20 +278,6 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """The convolution (as PyTorch's ``conv2d``, a cross-correlation): see the module docstring."""
     return conv2d_forward(x, weight, bias, stride, padding, dilation, groups)[0]
-
-
-def _input_grad(dout, weight, x_shape, stride, pads, dilation, groups):
-    """dx = col2im(per group, weight_g^T @ dout_g), for dout (N, F, OH, OW) and x of shape x_shape."""
-    f = weight.shape[0]
-    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW), the order of the columns
-    dcols = _grouped(weight.reshape(f, -1), groups).transpose(0, 2, 1) @ _grouped(d2, groups)  # (G, C/G*KK, NOO)
-    return _col2im(dcols, x_shape, weight.shape[2:], stride, pads, dilation, dout.shape[2:])
-
-
-def _weight_grad(cols, dout, weight_shape, groups):
-    """dweight = per group, dout_g (F/G, N*OH*OW) @ columns_g^T, reshaped to weight_shape."""
-    d2 = dout.transpose(1, 0, 2, 3).reshape(weight_shape[0], -1)
-    return (_grouped(d2, groups) @ _grouped(cols, groups).transpose(0, 2, 1)).reshape(weight_shape)
 
 
 def conv2d_backward(dout, cache):
@@ -179,8 +326,8 @@ def conv2d_weight_grad(x, dout, weight_size, stride=1, padding=0, dilation=1, gr
     x = np.asarray(x)
     dout, x_shape, weight_shape, stride, pads, dilation, unbatched = _grad_arguments(
         dout, x.shape, weight_size, stride, padding, dilation, groups)
-    cols, _ = _im2col(x[None] if unbatched else x, weight_shape[2:], stride, pads, dilation)
-    return _weight_grad(cols, dout, weight_shape, groups)
+    patches = _patches(x[None] if unbatched else x, weight_shape[2:], stride, pads, dilation)
+    return _weight_grad(patches, dout, weight_shape, groups)
 
 
 def _conv1d_arguments(x, weight, bias, stride, padding, dilation, groups):
