@@ -299,13 +299,14 @@ class Trainer:
     """
 
     def __init__(self, net, loss="cross_entropy", optimizer="sgd", batch_size=32, seed=0, regularization=None,
-                 warn=True, schedule=None, clip_grad_norm=None, **hyper):
+                 warn=True, schedule=None, clip_grad_norm=None, train_accuracy=True, **hyper):
         check_choice(loss, "loss", LOSSES)
         if regularization is not None:
             check_choice(regularization[0], "regularization", ("l1", "l2", "l1_proximal"))
         if clip_grad_norm is not None:
             check_clip_args(clip_grad_norm, 2.0)
         self.net, self.loss, self.batch_size, self.hyper, self.warn = net, loss, batch_size, hyper, warn
+        self.train_accuracy = train_accuracy
         self.backend = _backend(net, optimizer, hyper, regularization, schedule, clip_grad_norm)
         self.rng, self.history, self.start = np.random.default_rng(seed), History(), time.perf_counter()
 
@@ -328,7 +329,7 @@ class Trainer:
         self.history.epoch_time.append(time.perf_counter() - self.start)
         self.backend.end_epoch()
         _record(self.history, self.backend, epoch, batch_losses, X, y, validation, self.loss,
-                _classifies(self.net, self.loss, y))
+                _classifies(self.net, self.loss, y), self.train_accuracy)
         return True
 
 
@@ -361,7 +362,7 @@ class _EarlyStopping:
 
 def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=32, validation=None,
         callbacks=(), progress=False, seed=0, regularization=None, early_stopping=None, schedule=None,
-        clip_grad_norm=None, **hyper):
+        clip_grad_norm=None, train_accuracy=True, **hyper):
     """Train ``net`` (NumPy reference or PyTorch) on (X, y) and return its :class:`History`.
 
     loss: "cross_entropy" (net outputs logits (N, C), y class indices), "binary_cross_entropy" (net
@@ -378,14 +379,16 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     keeps each epoch's rate.
     clip_grad_norm: a max_norm; every update's gradients are rescaled to a total 2-norm of at most
     that (``history.grad_norm`` keeps the norms before clipping). Accuracy is recorded for a
-    classification loss or a sigmoid or softmax output under any loss.
+    classification loss or a sigmoid or softmax output under any loss; ``train_accuracy=False`` skips
+    the training set's (an extra forward pass over it after every epoch), leaving
+    ``history.train_accuracy`` empty.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if early_stopping is not None and validation is None:
         raise ValueError("early stopping watches the validation loss: pass validation=(X_val, y_val)")
     trainer = Trainer(net, loss, optimizer, batch_size, seed, regularization, schedule=schedule,
-                      clip_grad_norm=clip_grad_norm, **hyper)
+                      clip_grad_norm=clip_grad_norm, train_accuracy=train_accuracy, **hyper)
     stopper = None if early_stopping is None else _EarlyStopping(net, early_stopping)
     X, y = np.asarray(X), np.asarray(y)
     from tqdm.auto import tqdm
@@ -403,10 +406,10 @@ def fit(net, X, y, loss="cross_entropy", optimizer="sgd", epochs=10, batch_size=
     return trainer.history
 
 
-def _record(history, backend, epoch, batch_losses, X, y, validation, loss, classifies):
+def _record(history, backend, epoch, batch_losses, X, y, validation, loss, classifies, train_accuracy=True):
     history.epoch.append(epoch)
     history.train_loss.append(float(np.mean(batch_losses)))
-    if classifies:
+    if classifies and train_accuracy:  # one more pass over the training set
         history.train_accuracy.append(metrics.accuracy(_labels(y), _predictions(backend.forward(X))))
     if validation is not None:
         Xv, yv = (np.asarray(a) for a in validation)

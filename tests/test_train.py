@@ -167,6 +167,21 @@ def test_accuracy_is_recorded_for_a_sigmoid_output_under_any_loss(backend):
         assert evaluate(net, X, y, loss)[1] == pytest.approx(h.train_accuracy[-1])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_train_accuracy_false_skips_only_the_training_sets_accuracy(backend):
+    X, y = make_dataset("gaussians", n=80, noise=0.1, seed=0)
+    build = cnp.from_weights if backend == "numpy" else ct.from_weights
+    kwargs = {} if backend == "numpy" else {"device": "cpu"}
+    runs = []
+    for train_accuracy in (True, False):
+        net = build([(np.array([[0.5, -0.5]]), np.array([0.1]))], ["sigmoid"], **kwargs)
+        runs.append(fit(net, X, y, loss="binary_cross_entropy", optimizer="sgd", lr=0.5, epochs=3,
+                        validation=(X, y), train_accuracy=train_accuracy))
+    full, lean = runs
+    assert len(full.train_accuracy) == 3 and lean.train_accuracy == []
+    assert lean.val_accuracy == full.val_accuracy and lean.train_loss == pytest.approx(full.train_loss)
+
+
 def test_accuracy_for_a_softmax_output_trained_with_mse_on_one_hot_targets():
     X, y = xor_data()
     net = cnp.build_mlp([2, 8, 2], ["tanh", "softmax"], rng=np.random.default_rng(0))
