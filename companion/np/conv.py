@@ -150,18 +150,19 @@ def _batched(x):
 
 
 def _patches(x, kernel, stride, pads, dilation, out_size=None):
-    """What the weight gradient needs of x: its padded channel-first images and their :class:`_Frame`."""
+    """What the weight gradient needs of x: its padded channel-first images, their :class:`_Frame`, and
+    the columns themselves when the batch is a single chunk (else None: they are rebuilt chunk by chunk)."""
     xpc = _padded(x, pads)
     frame = _Frame(x.shape, kernel, stride, pads, dilation, out_size, x.shape[1] * kernel[0] * kernel[1],
                    x.itemsize)
-    return xpc, frame
+    return xpc, frame, None
 
 
 def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
     """out (N, F, OH, OW) = per group, weight_g (F/G, C/G*KH*KW) @ columns_g, chunk by chunk of images;
     also returns the patches (:func:`_patches`) for the weight gradient."""
     f, n = weight.shape[0], x.shape[0]
-    xpc, frame = patches = _patches(x, weight.shape[2:], stride, pads, dilation, out_size)
+    xpc, frame, _ = patches = _patches(x, weight.shape[2:], stride, pads, dilation, out_size)
     dtype = np.result_type(x, weight)
     bias = None if bias is None else np.asarray(bias)
     out = np.empty((n, f, frame.oh, frame.ow), dtype=dtype if bias is None else np.result_type(dtype, bias))
@@ -176,6 +177,8 @@ def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
             out[chunk] = frame.outputs(product, chunk.stop - chunk.start)
         else:
             np.add(frame.outputs(product, chunk.stop - chunk.start), bias[:, None, None], out=out[chunk])
+    if len(frame.chunks(n)) == 1:  # one chunk: its columns (in the buffer) save the weight gradient a copy
+        patches = (xpc, frame, cols)
     return out, patches
 
 
@@ -249,15 +252,16 @@ def _col2im(dcols, dxp, frame):
 
 def _weight_grad(patches, dout, weight_shape, groups):
     """dweight = per group, sum over chunks of dout_g (F/G, width) @ columns_g^T, reshaped to weight_shape."""
-    xpc, frame = patches
+    xpc, frame, kept = patches
     f = weight_shape[0]
     dtype = np.result_type(xpc, dout)
     dweight = np.zeros((groups, f // groups, int(np.prod(weight_shape[1:]))), dtype=dtype)
     part = np.empty_like(dweight)
-    cols_buffer = np.empty(xpc.shape[0] * frame.kh * frame.kw * frame.width(frame.nb), dtype=xpc.dtype)
+    cols_buffer = None if kept is not None else np.empty(
+        xpc.shape[0] * frame.kh * frame.kw * frame.width(frame.nb), dtype=xpc.dtype)
     dframe = frame.gradient_frame(f, dout.dtype)
     for chunk in frame.chunks(dout.shape[0]):
-        cols = frame.columns(xpc[:, chunk], cols_buffer)
+        cols = kept if kept is not None else frame.columns(xpc[:, chunk], cols_buffer)
         d2 = frame.gradient_matrix(dout[chunk], dframe)
         np.matmul(_grouped(d2, groups), _grouped(cols, groups).transpose(0, 2, 1), out=part)
         dweight += part
