@@ -62,10 +62,11 @@ class _Frame:
     """Where a convolution's columns come from: the padded, channel-first images (C, N, Hp, Wp), and how
     the batch is cut into chunks of ``nb`` images whose columns fill about :data:`_CHUNK_BYTES`.
 
-    ``flat`` (stride 1, little padding): column q of a chunk is the pixel q of the flattened padded images,
-    and tap (u, v) reads pixel q + u dh Wp + v dw, so every row of the columns is one contiguous copy; the
-    output (n, i, j) is column n Hp Wp + i Wp + j, the other columns (a patch wrapping round an edge) are
-    computed and dropped. Otherwise one column per output, (n, i, j), read with strides.
+    ``flat`` (stride 1): column q of a chunk is the pixel q of the flattened padded images, and tap (u, v)
+    reads pixel q + u dh Wp + v dw, so every row of the columns is one contiguous copy, and col2im one
+    contiguous addition per tap; the output (n, i, j) is column n Hp Wp + i Wp + j, the other columns (a
+    patch wrapping round an edge: Hp Wp / (OH OW) - 1 more work, 13% for 32x32 images padded by 1) are
+    computed and dropped. Otherwise (stride > 1) one column per output, (n, i, j), read with strides.
     """
 
     def __init__(self, x_shape, kernel, stride, pads, dilation, out_size, rows, itemsize):
@@ -75,7 +76,7 @@ class _Frame:
         self.hp, self.wp = h + pt + pb, w + pl + pr
         natural = [conv_out_size(*a) for a in zip((h, w), kernel, stride, pads, dilation)]
         self.oh, self.ow = out_size or natural
-        self.flat = stride == (1, 1) and 4 * self.hp * self.wp <= 5 * natural[0] * natural[1]
+        self.flat = stride == (1, 1)
         self.reach = (self.kh - 1) * dilation[0] * self.wp + (self.kw - 1) * dilation[1]  # last tap's offset
         per_image = self.hp * self.wp if self.flat else self.oh * self.ow
         self.nb = max(1, min(n, _CHUNK_BYTES // max(1, rows * per_image * itemsize)))
@@ -106,12 +107,12 @@ class _Frame:
         return cols.reshape(c * self.kh * self.kw, m)
 
     def outputs(self, product, nb):
-        """The (F, width) product of a chunk as a view (nb, F, OH, OW)."""
+        """The (F, width) product of a chunk as a view (F, nb, OH, OW)."""
         if not self.flat:
-            return product.reshape(-1, nb, self.oh, self.ow).transpose(1, 0, 2, 3)
+            return product.reshape(-1, nb, self.oh, self.ow)
         step = product.itemsize
-        return as_strided(product, (nb, product.shape[0], self.oh, self.ow),
-                          (self.hp * self.wp * step, product.strides[0], self.wp * step, step), writeable=False)
+        return as_strided(product, (product.shape[0], nb, self.oh, self.ow),
+                          (product.strides[0], self.hp * self.wp * step, self.wp * step, step), writeable=False)
 
     def gradient_matrix(self, dout, frame):
         """dout (nb, F, OH, OW) as the (F, width) matrix lined up with the columns; ``frame`` (F, NB, Hp, Wp)
@@ -165,7 +166,9 @@ def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
     xpc, frame, _ = patches = _patches(x, weight.shape[2:], stride, pads, dilation, out_size)
     dtype = np.result_type(x, weight)
     bias = None if bias is None else np.asarray(bias)
-    out = np.empty((n, f, frame.oh, frame.ow), dtype=dtype if bias is None else np.result_type(dtype, bias))
+    # channel-major, (F, N, OH, OW), returned as its (N, F, OH, OW) view: the copy out of the product moves
+    # whole rows, and the per-channel work after it (batch norm, this layer's bias gradient) reads blocks
+    out = np.empty((f, n, frame.oh, frame.ow), dtype=dtype if bias is None else np.result_type(dtype, bias))
     w = _grouped(weight.reshape(f, -1), groups)
     cols_buffer = np.empty(xpc.shape[0] * frame.kh * frame.kw * frame.width(frame.nb), dtype=x.dtype)
     product_buffer = np.empty(f * frame.width(frame.nb), dtype=dtype)
@@ -174,75 +177,50 @@ def _forward(x, weight, bias, stride, pads, dilation, groups, out_size=None):
         product = product_buffer[:f * cols.shape[1]].reshape(f, -1)
         np.matmul(w, _grouped(cols, groups), out=_grouped(product, groups))
         if bias is None:
-            out[chunk] = frame.outputs(product, chunk.stop - chunk.start)
+            out[:, chunk] = frame.outputs(product, chunk.stop - chunk.start)
         else:
-            np.add(frame.outputs(product, chunk.stop - chunk.start), bias[:, None, None], out=out[chunk])
+            np.add(frame.outputs(product, chunk.stop - chunk.start), bias[:, None, None, None], out=out[:, chunk])
     if len(frame.chunks(n)) == 1:  # one chunk: its columns (in the buffer) save the weight gradient a copy
         patches = (xpc, frame, cols)
-    return out, patches
+    return out.transpose(1, 0, 2, 3), patches
 
 
 def _input_grad(dout, weight, x_shape, stride, pads, dilation, groups):
     """dx for dout (N, F, OH, OW) and x of shape x_shape, chunk by chunk of images: per group,
-    dcols_g = weight_g^T @ dout_g added back onto the image where each patch came from (col2im); on a flat
-    frame (stride 1) the same sum as one gather instead, :func:`_input_grad_flat`."""
+    dcols_g = weight_g^T @ dout_g, added back onto the image where each patch came from (:func:`_col2im`)."""
     n, c, h, w = x_shape
     f, _, kh, kw = weight.shape
     dtype = np.result_type(dout, weight)
-    frame = _Frame(x_shape, (kh, kw), stride, pads, dilation, dout.shape[2:], f * kh * kw, np.dtype(dtype).itemsize)
-    if frame.flat:
-        return _input_grad_flat(dout, weight, x_shape, pads, groups, frame, dtype)
+    frame = _Frame(x_shape, (kh, kw), stride, pads, dilation, dout.shape[2:], c * kh * kw, np.dtype(dtype).itemsize)
     (pt, _), (pl, _) = pads
-    dx = np.empty(x_shape, dtype=dtype)
+    dx = np.empty((c, n, h, w), dtype=dtype)  # channel-major, as the forward pass's output
     wt = _grouped(weight.reshape(f, -1), groups).transpose(0, 2, 1)  # (G, C/G*KH*KW, F/G)
     dframe = frame.gradient_frame(f, dtype)
     dcols_buffer = np.empty(c * kh * kw * frame.width(frame.nb), dtype=dtype)
-    dxp = np.empty((c, frame.nb, frame.hp, frame.wp), dtype=dtype)
+    dxp_buffer = np.empty(c * frame.nb * frame.hp * frame.wp, dtype=dtype)
     for chunk in frame.chunks(n):
         d2 = frame.gradient_matrix(dout[chunk], dframe)
         dcols = dcols_buffer[:c * kh * kw * d2.shape[1]].reshape(c * kh * kw, -1)
         np.matmul(wt, _grouped(d2, groups), out=_grouped(dcols, groups))
-        dxc = dxp[:, :chunk.stop - chunk.start]
+        dxc = dxp_buffer[:c * (chunk.stop - chunk.start) * frame.hp * frame.wp].reshape(c, -1, frame.hp, frame.wp)
         dxc[...] = 0
         _col2im(dcols, dxc, frame)
-        dx[chunk] = dxc[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
-    return dx
-
-
-def _input_grad_flat(dout, weight, x_shape, pads, groups, frame, dtype):
-    """dx at stride 1 as a full correlation of dout with the flipped kernel, channels swapped:
-    dx_pad[c, q] = sum_{f, u, v} w[f, c, u, v] dout_frame[f, q - u dh Wp - v dw], with dout laid on the padded
-    frame (zeros around it). The columns of dout, rows (f, KH-1-u, KW-1-v), and one matrix product per group:
-    no scatter-add."""
-    n, c, h, w = x_shape
-    f, cg, kh, kw = weight.shape
-    (pt, _), (pl, _), (dh, dw), fg = *pads, frame.dilation, f // groups
-    flipped = weight.reshape(groups, fg, cg, kh, kw)[:, :, :, ::-1, ::-1]
-    w2 = flipped.transpose(0, 2, 1, 3, 4).reshape(groups, cg, fg * kh * kw)  # (G, C/G, F/G*KH*KW)
-    pixels = frame.nb * frame.hp * frame.wp
-    dpad = np.zeros((f, frame.reach + pixels), dtype=dtype)  # zeros in front: taps reaching before pixel 0
-    dframe = dpad[:, frame.reach:].reshape(f, frame.nb, frame.hp, frame.wp)
-    dcols_buffer = np.empty(f * kh * kw * pixels, dtype=dtype)
-    dxp_buffer = np.empty(c * pixels, dtype=dtype)
-    dx = np.empty(x_shape, dtype=dtype)
-    s = dpad.strides
-    for chunk in frame.chunks(n):
-        nb = chunk.stop - chunk.start
-        q = nb * frame.hp * frame.wp
-        dframe[:, :nb, :frame.oh, :frame.ow] = dout[chunk].transpose(1, 0, 2, 3)
-        view = as_strided(dpad, (f, kh, kw, q), (s[0], dh * frame.wp * s[1], dw * s[1], s[1]), writeable=False)
-        dcols = dcols_buffer[:view.size].reshape(view.shape)
-        np.copyto(dcols, view)
-        dxp = dxp_buffer[:c * q].reshape(c, q)
-        np.matmul(w2, dcols.reshape(groups, fg * kh * kw, q), out=_grouped(dxp, groups))
-        dx[chunk] = dxp.reshape(c, nb, frame.hp, frame.wp)[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
-    return dx
+        dx[:, chunk] = dxc[:, :, pt:pt + h, pl:pl + w]
+    return dx.transpose(1, 0, 2, 3)
 
 
 def _col2im(dcols, dxp, frame):
     """The adjoint of the column copy: add every column's entries back onto dxp (C, nb, Hp, Wp) where the
     patch came from."""
     c, nb = dxp.shape[:2]
+    if frame.flat:  # tap (u, v) of column q lands on pixel q + u dh Wp + v dw: contiguous additions
+        dcols, flat, m = dcols.reshape(c, frame.kh, frame.kw, -1), dxp.reshape(c, -1), dcols.shape[1]
+        (dh, dw) = frame.dilation
+        for u in range(frame.kh):
+            for v in range(frame.kw):
+                offset = u * dh * frame.wp + v * dw
+                flat[:, offset:offset + m] += dcols[:, u, v]
+        return
     dcols = dcols.reshape(c, frame.kh, frame.kw, nb, frame.oh, frame.ow)
     for u in range(frame.kh):
         for v in range(frame.kw):
