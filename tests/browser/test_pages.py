@@ -63,3 +63,5 @@ def test_page_renders_cleanly(site, browser, page_path):
     assert report["blankWidgets"] == 0, f"{report['blankWidgets']} of {report['widgets']} widget areas are blank"
     if page_path == "book/02_forward_propagation.html":
         assert report["mathElements"] > 10 and report["widgets"] >= 1 and report["sliders"] >= 11, report
+    if page_path == "book/08b_modern_cnn.html":  # the depth explorer's static state: a slider for the blocks
+        assert report["mathElements"] > 3 and report["widgets"] >= 1 and report["sliders"] >= 1, report
