@@ -67,6 +67,19 @@ def conv_pair(n, c, h, f, k=3, padding=1):
     return best_pair(numpy_step, torch_step)
 
 
+def torch_sgd_step(model, X, y):
+    """One SGD step (forward, cross-entropy, backward, update) of a torch model on fixed NumPy data."""
+    torch_opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+
+    def step():
+        torch_opt.zero_grad()
+        F.cross_entropy(model(Xt), yt).backward()
+        torch_opt.step()
+
+    return step
+
+
 def resnet_pair(batch, channels, size, widths):
     """One SGD step (forward, backward, update) of build_resnet in each backend, float32."""
     rng = np.random.default_rng(0)
@@ -82,14 +95,7 @@ def resnet_pair(batch, channels, size, widths):
         net.load_state_dict(state)
 
     model = ctorch.build_resnet(channels, 10, widths=widths, dtype=torch.float32)
-    torch_opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
-
-    def torch_step():
-        torch_opt.zero_grad()
-        F.cross_entropy(model(Xt), yt).backward()
-        torch_opt.step()
-
+    torch_step = torch_sgd_step(model, X, y)
     return best_pair(numpy_step, torch_step, repeats=10)
 
 
@@ -108,14 +114,7 @@ def mlp_pair(batch, sizes):
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers[:-1])
-    torch_opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
-
-    def torch_step():
-        torch_opt.zero_grad()
-        F.cross_entropy(model(Xt), yt).backward()
-        torch_opt.step()
-
+    torch_step = torch_sgd_step(model, X, y)
     return best_pair(numpy_step, torch_step)
 
 

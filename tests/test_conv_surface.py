@@ -72,23 +72,27 @@ def _autograd(fn, arrays, args, dout_seed=0):
                        for t in tensors]
 
 
+def _check_pair(case, forward, backward, reference, twin):
+    """Our forward/backward pair against torch autograd on ``reference``, and against the torch ``twin``."""
+    x, weight, bias = _arrays(case)
+    args = case[3]
+    ref, dout, grads = _autograd(reference, (x, weight, bias), args)
+    out, cache = forward(x, weight, bias, **args)
+    _close(out, ref)
+    for ours, theirs in zip(backward(dout, cache), grads):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            _close(ours, theirs)
+    _close(out, twin(*[None if a is None else torch.tensor(a) for a in (x, weight, bias)], **args))
+
+
 # ------------------------------------------------------------------------------------------------ conv2d
 
 
 @settings(max_examples=120, deadline=None)
 @given(conv_case())
 def test_conv2d_values_and_gradients_match_torch(case):
-    x, weight, bias = _arrays(case)
-    args = case[3]
-    ref, dout, grads = _autograd(F.conv2d, (x, weight, bias), args)
-    out, cache = conv.conv2d_forward(x, weight, bias, **args)
-    _close(out, ref)
-    for ours, theirs in zip(conv.conv2d_backward(dout, cache), grads):
-        assert (ours is None) == (theirs is None)
-        if ours is not None:
-            _close(ours, theirs)
-    twin = tconv.conv2d(*[None if a is None else torch.tensor(a) for a in (x, weight, bias)], **args)
-    _close(out, twin)
+    _check_pair(case, conv.conv2d_forward, conv.conv2d_backward, F.conv2d, tconv.conv2d)
 
 
 @settings(max_examples=80, deadline=None)
@@ -196,17 +200,9 @@ def test_gradient_functions_check_dout_shape_as_torch_does():
 @settings(max_examples=80, deadline=None)
 @given(conv_case(dims=1))
 def test_conv1d_values_and_gradients_match_torch(case):
+    _check_pair(case, conv.conv1d_forward, conv.conv1d_backward, F.conv1d, tconv.conv1d)
     x, weight, bias = _arrays(case)
-    args = case[3]
-    ref, dout, grads = _autograd(F.conv1d, (x, weight, bias), args)
-    out, cache = conv.conv1d_forward(x, weight, bias, **args)
-    _close(out, ref)
-    for ours, theirs in zip(conv.conv1d_backward(dout, cache), grads):
-        assert (ours is None) == (theirs is None)
-        if ours is not None:
-            _close(ours, theirs)
-    _close(conv.conv1d(x, weight, bias, **args), ref)
-    _close(out, tconv.conv1d(*[None if a is None else torch.tensor(a) for a in (x, weight, bias)], **args))
+    _close(conv.conv1d(x, weight, bias, **case[3]), conv.conv1d_forward(x, weight, bias, **case[3])[0])
 
 
 # ------------------------------------------------------------------------------------------------ conv_transpose2d
@@ -235,17 +231,8 @@ def transpose_case(draw):
 @settings(max_examples=100, deadline=None)
 @given(transpose_case())
 def test_conv_transpose2d_values_and_gradients_match_torch(case):
-    x, weight, bias = _arrays(case)
-    args = case[3]
-    ref, dy, grads = _autograd(F.conv_transpose2d, (x, weight, bias), args)
-    y, cache = conv_transpose.conv_transpose2d_forward(x, weight, bias, **args)
-    _close(y, ref)
-    for ours, theirs in zip(conv_transpose.conv_transpose2d_backward(dy, cache), grads):
-        assert (ours is None) == (theirs is None)
-        if ours is not None:
-            _close(ours, theirs)
-    _close(y, tconv_transpose.conv_transpose2d(*[None if a is None else torch.tensor(a) for a in (x, weight, bias)],
-                                               **args))
+    _check_pair(case, conv_transpose.conv_transpose2d_forward, conv_transpose.conv_transpose2d_backward,
+                F.conv_transpose2d, tconv_transpose.conv_transpose2d)
 
 
 def test_conv_transpose2d_is_the_adjoint_of_conv2d():
