@@ -95,4 +95,5 @@ def test_learned_filters_figure_has_three_rows_of_filters_and_maps():
     fig = plot_learned_filters(rng.normal(size=(4, 3, 3)), rng.normal(size=(4, 3, 3)), np.eye(8), rng.random((4, 8, 8)))
     assert len(fig.axes) == 3 * 5
     assert [fig.axes[1 + 5 * r].get_ylabel() for r in range(3)] == ["initial", "trained", "map"]
+    assert all(fig.axes[11 + i].images[0].norm.vmin == 0 for i in range(4))  # black is zero, not a map's minimum
     plt.close("all")

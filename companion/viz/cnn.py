@@ -150,7 +150,8 @@ def plot_shift(images, maps, pooled, titles=("digit", "after shifting one pixel 
 
 def plot_learned_filters(initial, trained, image, maps):
     """Rows: a layer's (F, K, K) filters as initialized, as trained, and the maps (F, H, W) they give
-    for ``image`` (H, W), drawn at the left of the middle row. Returns the figure."""
+    for ``image`` (H, W), drawn at the left of the middle row. The maps (after a ReLU, so >= 0) are drawn
+    from 0: black is zero, not each map's smallest value. Returns the figure."""
     count = len(trained)
     fig, axes = plt.subplots(3, count + 1, figsize=(15, 3.6))
     axes[1, 0].imshow(image, cmap="gray_r")
@@ -158,7 +159,7 @@ def plot_learned_filters(initial, trained, image, maps):
     for i in range(count):
         for row, weights in ((0, initial[i]), (1, trained[i])):
             _signed(axes[row, i + 1], weights)
-        axes[2, i + 1].imshow(maps[i], cmap="magma")
+        axes[2, i + 1].imshow(maps[i], cmap="magma", vmin=0)
     _bare(axes)
     for ax in axes[[0, 2], 0]:
         ax.axis("off")
