@@ -67,3 +67,24 @@ def test_drawing_closes_its_figures():
     drawn = DepthExplorer(draw=True, blocks=2)
     drawn.batch_norm.value = True
     assert plt.get_fignums() == []  # each redraw's figure handed to the output and closed
+
+
+def test_fixed_axis_holds_the_deepest_plain_network():
+    import matplotlib.pyplot as plt
+
+    drawn = DepthExplorer(draw=True, blocks=1)
+    captured = {}
+    real_subplots = plt.subplots
+
+    def keep(*args, **kwargs):  # the panel closes its figure; keep a handle on the axes to read the limits
+        fig, ax = real_subplots(*args, **kwargs)
+        captured["ax"] = ax
+        return fig, ax
+
+    plt.subplots, original = keep, plt.subplots
+    try:
+        drawn.blocks.value = drawn.blocks.max   # the deepest plain network: the smallest first-layer gradient
+    finally:
+        plt.subplots = original
+    low, high = captured["ax"].get_ylim()
+    assert low <= min(drawn.norms.values()) and max(drawn.norms.values()) <= high
