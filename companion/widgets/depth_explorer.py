@@ -4,24 +4,24 @@ depth, on residual connections and on batch normalization."""
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import display
 
 from companion.data import shipped
-from companion.torch.diagnostics import layer_gradient_norms
-from companion.torch.resnet import build_deep_cnn
+from companion.np.diagnostics import layer_gradient_norms
+from companion.np.resnet import build_deep_cnn
 from companion.viz.propagation import plot_layer_gradient_norms
 
 PLAIN, RESIDUAL = "plain", "residual"
 
 
 def depth_norms(blocks=6, residual=False, batch_norm=False, width=8, n_images=128, seed=0):
-    """{layer name: weight-gradient norm} of a freshly initialized :func:`build_deep_cnn` (torch, CPU,
-    float32) on the first ``n_images`` digits, in forward order: 2 * blocks + 2 weight layers."""
+    """{layer name: weight-gradient norm} of a freshly initialized :func:`build_deep_cnn` (the NumPy reference,
+    float32, so the panel needs no torch, as in Colab's widget tests) on the first ``n_images`` digits, in forward
+    order: 2 * blocks + 2 weight layers."""
     X, y = shipped.load_digits()
     net = build_deep_cnn(1, 10, width=width, blocks=blocks, residual=residual, batch_norm=batch_norm,
-                         rng=np.random.default_rng(seed), dtype=torch.float32, device="cpu")
-    return layer_gradient_norms(net, X[:n_images].reshape(-1, 1, 8, 8), y[:n_images])
+                         rng=np.random.default_rng(seed), dtype=np.float32)
+    return layer_gradient_norms(net, X[:n_images].reshape(-1, 1, 8, 8).astype(np.float32), y[:n_images])
 
 
 class DepthExplorer(widgets.VBox):

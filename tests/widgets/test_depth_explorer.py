@@ -1,4 +1,5 @@
-"""The depth panel: its norms are those of the network it names, and the controls change them as they should."""
+"""The depth panel (NumPy only: it runs in the torch-free ipywidgets 7 environment too): its norms are those of
+the network it names, and the controls change them as they should."""
 
 import matplotlib
 
@@ -6,9 +7,9 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from companion.data import shipped  # noqa: E402
+from companion.np.losses import softmax_cross_entropy_grad  # noqa: E402
 from companion.widgets import DepthExplorer  # noqa: E402
 from companion.widgets.depth_explorer import RESIDUAL, depth_norms  # noqa: E402
 
@@ -22,16 +23,14 @@ def shown_ratio(panel):
     return float(panel.summary.value.split("nnx-ratio'>")[1].split("<")[0])
 
 
-def test_norms_are_the_autograd_norms_of_the_named_network():
-    from companion.torch.resnet import build_deep_cnn
+def test_norms_are_those_of_the_named_network():
+    from companion.np.resnet import build_deep_cnn
 
     X, y = shipped.load_digits()
     net = build_deep_cnn(1, 10, width=8, blocks=2, residual=True, batch_norm=False, rng=np.random.default_rng(0),
-                         dtype=torch.float32, device="cpu")
-    loss = torch.nn.functional.cross_entropy(net(torch.tensor(X[:128].reshape(-1, 1, 8, 8), dtype=torch.float32)),
-                                             torch.tensor(y[:128]))
-    loss.backward()
-    expected = [float(p.grad.norm()) for p in net.parameters() if p.ndim >= 2]
+                         dtype=np.float32)
+    net.backward(softmax_cross_entropy_grad(net.forward(X[:128].reshape(-1, 1, 8, 8).astype(np.float32)), y[:128]))
+    expected = [float(np.linalg.norm(g)) for g in net.gradients().values() if g.ndim >= 2]
     got = depth_norms(blocks=2, residual=True, batch_norm=False)
     assert len(got) == 2 * 2 + 2
     np.testing.assert_allclose(list(got.values()), expected, rtol=1e-5)

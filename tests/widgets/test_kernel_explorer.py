@@ -7,7 +7,6 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from companion.data.images import get_filter  # noqa: E402
 from companion.np.conv import conv2d_naive  # noqa: E402
@@ -49,11 +48,13 @@ def test_photos_are_available(panel):
 
 
 def referee(x, kernel, groups, **kwargs):
-    """torch's conv2d of x (C, H, W) with the kernel on every channel, summed (groups=1) or apart (groups=C)."""
+    """conv2d of x (C, H, W) with the kernel on every channel, summed (groups=1) or apart (groups=C), by the
+    loops of conv2d_naive rather than the vectorised path the panel uses (torch is absent from the ipywidgets 7
+    environment; conv2d_naive is held to torch in tests/test_conv_surface.py)."""
     c = len(x)
-    k = torch.tensor(kernel)[None, None]
-    weight = k.repeat(c, 1, 1, 1) if groups == c else k.repeat(1, c, 1, 1)
-    return torch.nn.functional.conv2d(torch.tensor(x)[None], weight, groups=groups, **kwargs)[0].numpy()
+    if groups == c > 1:
+        return np.stack([conv2d_naive(channel[None, None], kernel[None, None], **kwargs)[0, 0] for channel in x])
+    return conv2d_naive(x[None], np.repeat(kernel[None, None], c, axis=1), **kwargs)[0]
 
 
 @pytest.mark.parametrize("dilation, padding, stride, expected",

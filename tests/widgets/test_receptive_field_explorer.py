@@ -6,8 +6,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
+from companion.np.conv import conv2d, conv2d_input_grad  # noqa: E402
 from companion.widgets import ReceptiveFieldExplorer  # noqa: E402
 
 
@@ -17,13 +17,18 @@ def panel():
 
 
 def measured_reads(layers, k, s, d, side):
-    """The input pixels output (0, 0) of the stack depends on, by autograd (the referee)."""
-    x = torch.zeros(1, 1, side, side, requires_grad=True)
-    out = x
+    """The input pixels output (0, 0) of the stack depends on: a one-hot gradient carried back through the
+    stack by the NumPy reference's input gradient (held equal to torch's autograd in tests/test_conv_surface.py;
+    no torch here, so that this runs in the ipywidgets 7 environment too)."""
+    ones, shapes, out = np.ones((1, 1, k, k)), [], np.zeros((1, 1, side, side))
     for _ in range(layers):
-        out = torch.nn.functional.conv2d(out, torch.ones(1, 1, k, k), stride=s, dilation=d)
-    out[0, 0, 0, 0].backward()
-    return (x.grad[0, 0] != 0).numpy()
+        shapes.append(out.shape)
+        out = conv2d(out, ones, stride=s, dilation=d)
+    grad = np.zeros(out.shape)
+    grad[0, 0, 0, 0] = 1.0
+    for shape in reversed(shapes):
+        grad = conv2d_input_grad(grad, ones, shape, stride=s, dilation=d)
+    return grad[0, 0] != 0
 
 
 def test_starting_state_is_two_plain_3x3_layers(panel):
@@ -36,7 +41,7 @@ def test_starting_state_is_two_plain_3x3_layers(panel):
 
 @pytest.mark.parametrize("layers, k, s, d", [(3, 3, 1, 1), (2, 3, 1, 2), (3, 3, 1, 2), (2, 3, 2, 1), (2, 2, 2, 3),
                                              (3, 5, 2, 2), (1, 1, 3, 4), (4, 3, 1, 4)])
-def test_field_and_shaded_pixels_match_autograd(panel, layers, k, s, d):
+def test_field_and_shaded_pixels_match_the_gradient(panel, layers, k, s, d):
     panel.layers.value, panel.kernel_size.value, panel.stride.value, panel.dilation.value = layers, k, s, d
     r = panel.field.r[0]
     expected = measured_reads(layers, k, s, d, side=r)  # an input exactly one field wide
