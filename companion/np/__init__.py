@@ -46,6 +46,9 @@ from companion.np.conv_transpose import (ConvTranspose2d, conv_transpose2d, conv
 from companion.np.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                avg_pool2d, max_pool2d, max_unpool2d)
 from companion.np.lenet import build_lenet
+from companion.np.recurrent import (GRUCell, LSTMCell, RNNCell, gru_cell, gru_cell_backward, gru_cell_forward,
+                                    lstm_cell, lstm_cell_backward, lstm_cell_forward, rnn_cell, rnn_cell_backward,
+                                    rnn_cell_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve

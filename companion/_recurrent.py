@@ -1,0 +1,71 @@
+"""Checks and initialization shared by both backends' recurrent cells (RNN, LSTM, GRU).
+
+Layouts are torch's: weight_ih (G·H, I), weight_hh (G·H, H), bias_ih and bias_hh (G·H,), with
+G = 1 (RNN), 4 (LSTM, gates i, f, g, o) or 3 (GRU, gates r, z, n). The checks read shapes and values
+only, so they work on NumPy arrays and torch tensors alike.
+"""
+
+import numpy as np
+
+from companion._validate import check_choice, check_finite, check_positive_int, check_rank, shape_of
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+NONLINEARITIES = ("tanh", "relu")
+
+
+def check_nonlinearity(nonlinearity):
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+
+
+def check_cell_args(kind, x, weight_ih, weight_hh, bias_ih=None, bias_hh=None, states=()):
+    """Raise ValueError unless the shapes fit one step of a ``kind`` cell and every value is finite.
+
+    ``states`` is a sequence of (name, array or None) for h (and c); None states are not checked.
+    Returns (batched, hidden_size).
+    """
+    gates = GATES[kind]
+    check_rank(x, "x", (1, 2))
+    check_rank(weight_ih, "weight_ih", (2,))
+    check_rank(weight_hh, "weight_hh", (2,))
+    rows, hidden = shape_of(weight_hh)
+    if rows != gates * hidden:
+        raise ValueError(f"weight_hh must have shape ({gates}*hidden_size, hidden_size) for a {kind} cell, "
+                         f"got {shape_of(weight_hh)}")
+    if shape_of(weight_ih)[0] != rows:
+        raise ValueError(f"weight_ih must have {rows} rows ({gates}*hidden_size), got shape {shape_of(weight_ih)}")
+    if shape_of(x)[-1] != shape_of(weight_ih)[1]:
+        raise ValueError(f"input size mismatch: x has {shape_of(x)[-1]} features, weight_ih expects "
+                         f"{shape_of(weight_ih)[1]}")
+    if (bias_ih is None) != (bias_hh is None):
+        raise ValueError("bias_ih and bias_hh must both be given or both be None")
+    for name, b in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        if b is not None and shape_of(b) != (rows,):
+            raise ValueError(f"{name} must have shape ({rows},), got {shape_of(b)}")
+    batched = x.ndim == 2
+    want = (shape_of(x)[0], hidden) if batched else (hidden,)
+    for name, s in states:
+        if s is not None and shape_of(s) != want:
+            raise ValueError(f"hidden size mismatch: {name} must have shape {want} for x of shape "
+                             f"{shape_of(x)}, got {shape_of(s)}")
+    for name, a in (("x", x), ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias_ih", bias_ih),
+                    ("bias_hh", bias_hh)) + tuple(states):
+        if a is not None:
+            check_finite(a, name)
+    return batched, hidden
+
+
+def cell_init(kind, input_size, hidden_size, bias=True, rng=None, dtype=np.float64):
+    """torch's default cell initialization drawn with NumPy: every parameter ~ U(-k, k), k = 1/sqrt(H).
+
+    Draws in torch's parameter order weight_ih, weight_hh, bias_ih, bias_hh; returns them as a dict
+    (without the biases when ``bias`` is False).
+    """
+    check_positive_int(input_size, "input_size")
+    check_positive_int(hidden_size, "hidden_size")
+    rng = np.random if rng is None else rng
+    k = 1.0 / np.sqrt(hidden_size)
+    rows = GATES[kind] * hidden_size
+    shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, hidden_size)}
+    if bias:
+        shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+    return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}

@@ -1,0 +1,270 @@
+"""Recurrent cells, one time step, forward and backward by hand: the Elman RNN, the LSTM and the GRU.
+
+The equations, gate order and parameter layouts are those of ``torch.nn.RNNCell``, ``LSTMCell`` and
+``GRUCell``, so state dicts load into torch's cells. With a = x W_ih^T + b_ih + h W_hh^T + b_hh:
+
+* RNN: h' = tanh(a) (or relu(a));
+* LSTM: i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c');
+* GRU (gates r, z, n): r = σ(x W_ir^T + b_ir + h W_hr^T + b_hr), z likewise,
+  n = tanh(x W_in^T + b_in + r ⊙ (h W_hn^T + b_hn)), h' = (1 - z) ⊙ n + z ⊙ h.
+
+Shapes: x (N, I) or (I,); h, c (N, H) or (H,), zeros when None; weight_ih (G·H, I); weight_hh (G·H, H);
+biases (G·H,) or None, with G = 1, 4, 3.
+"""
+
+import numpy as np
+
+from companion._recurrent import cell_init, check_cell_args, check_nonlinearity
+
+
+def _sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # overflow-free logistic
+
+
+def _prepare(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Arrays, checks, and everything as a batch: returns (batched, x2, states2, arrays...)."""
+    x, weight_ih, weight_hh = np.asarray(x), np.asarray(weight_ih), np.asarray(weight_hh)
+    bias_ih = None if bias_ih is None else np.asarray(bias_ih)
+    bias_hh = None if bias_hh is None else np.asarray(bias_hh)
+    states = [(name, None if s is None else np.asarray(s)) for name, s in states]
+    batched, hidden = check_cell_args(kind, x, weight_ih, weight_hh, bias_ih, bias_hh, states)
+    x2 = np.atleast_2d(x)
+    dtype = np.result_type(x2, weight_ih, np.float32)
+    states2 = [np.zeros((x2.shape[0], hidden), dtype) if s is None else np.atleast_2d(s) for _, s in states]
+    return batched, x2, states2, weight_ih, weight_hh, bias_ih, bias_hh
+
+
+def _affine(x2, weight, bias):
+    y = x2 @ weight.T
+    return y if bias is None else y + bias
+
+
+def _unbatch(batched, *arrays):
+    return arrays if batched else tuple(a[0] for a in arrays)
+
+
+def _param_grads(da_ih, da_hh, x2, h2, has_bias):
+    """dW_ih = da_ih^T x, dW_hh = da_hh^T h, db = column sums (None without biases)."""
+    dbias_ih = da_ih.sum(axis=0) if has_bias else None
+    dbias_hh = da_hh.sum(axis=0) if has_bias else None
+    return da_ih.T @ x2, da_hh.T @ h2, dbias_ih, dbias_hh
+
+
+def _grad_in(d, batched, hidden, n, dtype):
+    """An incoming gradient as (N, H): None means zero; its shape must match the output's."""
+    want = (n, hidden) if batched else (hidden,)
+    if d is None:
+        return np.zeros((n, hidden), dtype)
+    d = np.asarray(d)
+    if d.shape != want:
+        raise ValueError(f"the output gradient must have shape {want}, got {d.shape}")
+    return np.atleast_2d(d)
+
+
+# --- Elman RNN -----------------------------------------------------------------------------------
+
+def rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu); returns (h', cache)."""
+    check_nonlinearity(nonlinearity)
+    batched, x2, (h2,), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
+        "rnn", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh)
+    a = _affine(x2, weight_ih, bias_ih) + _affine(h2, weight_hh, bias_hh)
+    h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
+    cache = (batched, x2, h2, weight_ih, weight_hh, bias_ih is not None, nonlinearity, a, h_new)
+    return _unbatch(batched, h_new)[0], cache
+
+
+def rnn_cell_backward(dh_new, cache):
+    """From dL/dh' to (dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh); da = dh' ⊙ (1 - h'²)
+    for tanh, dh' ⊙ [a > 0] for relu. Bias gradients are None without biases."""
+    batched, x2, h2, weight_ih, weight_hh, has_bias, nonlinearity, a, h_new = cache
+    d = _grad_in(dh_new, batched, h2.shape[1], x2.shape[0], h_new.dtype)
+    da = d * (1 - h_new ** 2) if nonlinearity == "tanh" else d * (a > 0)
+    dx, dh = _unbatch(batched, da @ weight_ih, da @ weight_hh)
+    return (dx, dh) + _param_grads(da, da, x2, h2, has_bias)
+
+
+def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    """One step of an Elman RNN cell (``torch.nn.RNNCell``); returns h'."""
+    return rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)[0]
+
+
+# --- LSTM ----------------------------------------------------------------------------------------
+
+def lstm_cell_forward(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One LSTM step (gates i, f, g, o); ``hc`` is (h, c) or None; returns ((h', c'), cache)."""
+    h, c = (None, None) if hc is None else hc
+    batched, x2, (h2, c2), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
+        "lstm", x, [("h", h), ("c", c)], weight_ih, weight_hh, bias_ih, bias_hh)
+    a = _affine(x2, weight_ih, bias_ih) + _affine(h2, weight_hh, bias_hh)
+    ai, af, ag, ao = np.split(a, 4, axis=1)
+    i, f, g, o = _sigmoid(ai), _sigmoid(af), np.tanh(ag), _sigmoid(ao)
+    c_new = f * c2 + i * g
+    tc = np.tanh(c_new)
+    h_new = o * tc
+    cache = (batched, x2, h2, c2, weight_ih, weight_hh, bias_ih is not None, i, f, g, o, tc)
+    return _unbatch(batched, h_new, c_new), cache
+
+
+def lstm_cell_backward(dhc_new, cache):
+    """From (dL/dh', dL/dc') (either may be None, meaning zero) to
+    (dx, (dh, dc), dweight_ih, dweight_hh, dbias_ih, dbias_hh).
+
+    dc'_total = dc' + dh' ⊙ o ⊙ (1 - tanh²c'); di = dc'_total ⊙ g, df = dc'_total ⊙ c, dg = dc'_total ⊙ i,
+    do = dh' ⊙ tanh c', each times its activation's derivative; dc = dc'_total ⊙ f.
+    """
+    batched, x2, h2, c2, weight_ih, weight_hh, has_bias, i, f, g, o, tc = cache
+    dh_new, dc_new = (None, None) if dhc_new is None else dhc_new
+    n, hidden = h2.shape
+    dh_new = _grad_in(dh_new, batched, hidden, n, tc.dtype)
+    dc_new = _grad_in(dc_new, batched, hidden, n, tc.dtype)
+    dc_total = dc_new + dh_new * o * (1 - tc ** 2)
+    da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c2 * f * (1 - f),
+                         dc_total * i * (1 - g ** 2), dh_new * tc * o * (1 - o)], axis=1)
+    dx, dh, dc = _unbatch(batched, da @ weight_ih, da @ weight_hh, dc_total * f)
+    return (dx, (dh, dc)) + _param_grads(da, da, x2, h2, has_bias)
+
+
+def lstm_cell(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One step of an LSTM cell (``torch.nn.LSTMCell``); returns (h', c')."""
+    return lstm_cell_forward(x, hc, weight_ih, weight_hh, bias_ih, bias_hh)[0]
+
+
+# --- GRU -----------------------------------------------------------------------------------------
+
+def gru_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One GRU step (gates r, z, n, torch's variant with r inside n); returns (h', cache)."""
+    batched, x2, (h2,), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
+        "gru", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh)
+    gi_r, gi_z, gi_n = np.split(_affine(x2, weight_ih, bias_ih), 3, axis=1)
+    gh_r, gh_z, gh_n = np.split(_affine(h2, weight_hh, bias_hh), 3, axis=1)
+    r, z = _sigmoid(gi_r + gh_r), _sigmoid(gi_z + gh_z)
+    n = np.tanh(gi_n + r * gh_n)
+    h_new = (1 - z) * n + z * h2
+    cache = (batched, x2, h2, weight_ih, weight_hh, bias_ih is not None, r, z, n, gh_n)
+    return _unbatch(batched, h_new)[0], cache
+
+
+def gru_cell_backward(dh_new, cache):
+    """From dL/dh' to (dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh).
+
+    dn = dh' ⊙ (1 - z), dz = dh' ⊙ (h - n), and h's direct path dh' ⊙ z; through n's pre-activation
+    (times 1 - n²) the input side gets it whole, the hidden side times r, and r gets it times (W_hn h + b_hn).
+    """
+    batched, x2, h2, weight_ih, weight_hh, has_bias, r, z, n, gh_n = cache
+    d = _grad_in(dh_new, batched, h2.shape[1], x2.shape[0], n.dtype)
+    dan = d * (1 - z) * (1 - n ** 2)
+    dar = dan * gh_n * r * (1 - r)
+    daz = d * (h2 - n) * z * (1 - z)
+    da_ih = np.concatenate([dar, daz, dan], axis=1)
+    da_hh = np.concatenate([dar, daz, dan * r], axis=1)
+    dx, dh = _unbatch(batched, da_ih @ weight_ih, da_hh @ weight_hh + d * z)
+    return (dx, dh) + _param_grads(da_ih, da_hh, x2, h2, has_bias)
+
+
+def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One step of a GRU cell (``torch.nn.GRUCell``); returns h'."""
+    return gru_cell_forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh)[0]
+
+
+# --- layers --------------------------------------------------------------------------------------
+
+class _Cell:
+    """Shared layer machinery: torch's parameter names and default initialization from ``rng``."""
+
+    kind = None
+
+    def __init__(self, input_size, hidden_size, bias=True, *, rng=None, dtype=np.float64):
+        self.input_size, self.hidden_size = input_size, hidden_size
+        params = cell_init(self.kind, input_size, hidden_size, bias, rng, dtype)
+        self.weight_ih, self.weight_hh = params["weight_ih"], params["weight_hh"]
+        self.bias_ih, self.bias_hh = params.get("bias_ih"), params.get("bias_hh")
+        self.grads = {}
+        self._cache = None
+
+    def _args(self):
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
+    def _store(self, dweight_ih, dweight_hh, dbias_ih, dbias_hh):
+        self.grads = {"weight_ih": dweight_ih, "weight_hh": dweight_hh}
+        if self.bias_ih is not None:
+            self.grads.update(bias_ih=dbias_ih, bias_hh=dbias_hh)
+
+    def _need_cache(self):
+        if self._cache is None:
+            raise RuntimeError("backward called before forward")
+        return self._cache
+
+    def parameters(self):
+        """The parameters under torch's names (the keys of ``torch.nn.*Cell``'s state dict)."""
+        names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias_ih is not None else ())
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, bias={self.bias_ih is not None}"
+                f"{self._extra_repr()})")
+
+    def _extra_repr(self):
+        return ""
+
+
+class RNNCell(_Cell):
+    """An Elman RNN cell like ``torch.nn.RNNCell``: ``forward(x, h=None)`` returns h';
+    ``backward(dh_new)`` returns (dx, dh) and fills ``grads``."""
+
+    kind = "rnn"
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *, rng=None, dtype=np.float64):
+        check_nonlinearity(nonlinearity)
+        super().__init__(input_size, hidden_size, bias, rng=rng, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x, h=None):
+        out, self._cache = rnn_cell_forward(x, h, *self._args(), nonlinearity=self.nonlinearity)
+        return out
+
+    __call__ = forward
+
+    def backward(self, dh_new):
+        dx, dh, *grads = rnn_cell_backward(dh_new, self._need_cache())
+        self._store(*grads)
+        return dx, dh
+
+    def _extra_repr(self):
+        return f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTMCell(_Cell):
+    """An LSTM cell like ``torch.nn.LSTMCell``: ``forward(x, hc=None)`` returns (h', c');
+    ``backward((dh_new, dc_new))`` returns (dx, (dh, dc)) and fills ``grads``."""
+
+    kind = "lstm"
+
+    def forward(self, x, hc=None):
+        out, self._cache = lstm_cell_forward(x, hc, *self._args())
+        return out
+
+    __call__ = forward
+
+    def backward(self, dhc_new):
+        dx, dhc, *grads = lstm_cell_backward(dhc_new, self._need_cache())
+        self._store(*grads)
+        return dx, dhc
+
+
+class GRUCell(_Cell):
+    """A GRU cell like ``torch.nn.GRUCell``: ``forward(x, h=None)`` returns h';
+    ``backward(dh_new)`` returns (dx, dh) and fills ``grads``."""
+
+    kind = "gru"
+
+    def forward(self, x, h=None):
+        out, self._cache = gru_cell_forward(x, h, *self._args())
+        return out
+
+    __call__ = forward
+
+    def backward(self, dh_new):
+        dx, dh, *grads = gru_cell_backward(dh_new, self._need_cache())
+        self._store(*grads)
+        return dx, dh
