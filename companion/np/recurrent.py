@@ -170,9 +170,11 @@ def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 # --- layers --------------------------------------------------------------------------------------
 
 class _Cell:
-    """Shared layer machinery: torch's parameter names and default initialization from ``rng``."""
+    """Shared layer machinery: torch's parameter names and default initialization from ``rng``; forward and
+    backward through the cell's ``forward_fn`` / ``backward_fn``."""
 
     kind = None
+    forward_fn = backward_fn = None
 
     def __init__(self, input_size, hidden_size, bias=True, *, rng=None, dtype=np.float64):
         self.input_size, self.hidden_size = input_size, hidden_size
@@ -182,18 +184,26 @@ class _Cell:
         self.grads = {}
         self._cache = None
 
-    def _args(self):
-        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+    def forward(self, x, state=None):
+        """The new state from input x and the previous state (zeros when None)."""
+        out, self._cache = type(self).forward_fn(x, state, self.weight_ih, self.weight_hh, self.bias_ih,
+                                                 self.bias_hh, **self._options())
+        return out
 
-    def _store(self, dweight_ih, dweight_hh, dbias_ih, dbias_hh):
+    __call__ = forward
+
+    def backward(self, dstate_new):
+        """(dx, dstate) from the gradient of the new state; fills ``grads``."""
+        if self._cache is None:
+            raise RuntimeError("backward called before forward")
+        dx, dstate, dweight_ih, dweight_hh, dbias_ih, dbias_hh = type(self).backward_fn(dstate_new, self._cache)
         self.grads = {"weight_ih": dweight_ih, "weight_hh": dweight_hh}
         if self.bias_ih is not None:
             self.grads.update(bias_ih=dbias_ih, bias_hh=dbias_hh)
+        return dx, dstate
 
-    def _need_cache(self):
-        if self._cache is None:
-            raise RuntimeError("backward called before forward")
-        return self._cache
+    def _options(self):
+        return {}
 
     def parameters(self):
         """The parameters under torch's names (the keys of ``torch.nn.*Cell``'s state dict)."""
@@ -213,22 +223,15 @@ class RNNCell(_Cell):
     ``backward(dh_new)`` returns (dx, dh) and fills ``grads``."""
 
     kind = "rnn"
+    forward_fn, backward_fn = staticmethod(rnn_cell_forward), staticmethod(rnn_cell_backward)
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *, rng=None, dtype=np.float64):
         check_nonlinearity(nonlinearity)
         super().__init__(input_size, hidden_size, bias, rng=rng, dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h=None):
-        out, self._cache = rnn_cell_forward(x, h, *self._args(), nonlinearity=self.nonlinearity)
-        return out
-
-    __call__ = forward
-
-    def backward(self, dh_new):
-        dx, dh, *grads = rnn_cell_backward(dh_new, self._need_cache())
-        self._store(*grads)
-        return dx, dh
+    def _options(self):
+        return {"nonlinearity": self.nonlinearity}
 
     def _extra_repr(self):
         return f", nonlinearity={self.nonlinearity!r}"
@@ -239,17 +242,7 @@ class LSTMCell(_Cell):
     ``backward((dh_new, dc_new))`` returns (dx, (dh, dc)) and fills ``grads``."""
 
     kind = "lstm"
-
-    def forward(self, x, hc=None):
-        out, self._cache = lstm_cell_forward(x, hc, *self._args())
-        return out
-
-    __call__ = forward
-
-    def backward(self, dhc_new):
-        dx, dhc, *grads = lstm_cell_backward(dhc_new, self._need_cache())
-        self._store(*grads)
-        return dx, dhc
+    forward_fn, backward_fn = staticmethod(lstm_cell_forward), staticmethod(lstm_cell_backward)
 
 
 class GRUCell(_Cell):
@@ -257,14 +250,4 @@ class GRUCell(_Cell):
     ``backward(dh_new)`` returns (dx, dh) and fills ``grads``."""
 
     kind = "gru"
-
-    def forward(self, x, h=None):
-        out, self._cache = gru_cell_forward(x, h, *self._args())
-        return out
-
-    __call__ = forward
-
-    def backward(self, dh_new):
-        dx, dh, *grads = gru_cell_backward(dh_new, self._need_cache())
-        self._store(*grads)
-        return dx, dh
+    forward_fn, backward_fn = staticmethod(gru_cell_forward), staticmethod(gru_cell_backward)
