@@ -69,3 +69,52 @@ def cell_init(kind, input_size, hidden_size, bias=True, rng=None, dtype=np.float
     if bias:
         shapes.update(bias_ih=(rows,), bias_hh=(rows,))
     return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
+
+
+def param_names(num_layers=1, bidirectional=False, bias=True, proj_size=0):
+    """``torch.nn.RNN`` / ``LSTM`` / ``GRU``'s parameter names, in torch's order.
+
+    For each layer l and direction (suffix "" then "_reverse"): weight_ih_l{l}, weight_hh_l{l},
+    bias_ih_l{l}, bias_hh_l{l} (with ``bias``), weight_hr_l{l} (LSTM with ``proj_size`` > 0).
+    """
+    names = []
+    for layer in range(num_layers):
+        for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
+            stems = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if bias else [])
+            stems += ["weight_hr"] if proj_size else []
+            names += [f"{stem}_l{layer}{suffix}" for stem in stems]
+    return names
+
+
+def param_shapes(kind, input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, proj_size=0):
+    """{name: shape} for a ``kind`` sequence layer, as torch lays it out (see ``param_names``).
+
+    Layer 0 reads ``input_size`` features; deeper layers read the previous layer's output, of
+    num_directions * (proj_size or hidden_size) features. weight_hh is (G·H, proj_size or H).
+    """
+    check_positive_int(input_size, "input_size")
+    check_positive_int(hidden_size, "hidden_size")
+    check_positive_int(num_layers, "num_layers")
+    if proj_size and kind != "lstm":
+        raise ValueError("proj_size is only supported by the LSTM")
+    if not 0 <= proj_size < hidden_size:
+        raise ValueError(f"proj_size must be >= 0 and smaller than hidden_size, got {proj_size}")
+    rows, out = GATES[kind] * hidden_size, proj_size or hidden_size
+    directions = 2 if bidirectional else 1
+    shapes = {}
+    for name in param_names(num_layers, bidirectional, bias, proj_size):
+        stem, layer = name.split("_l")[0], int(name.split("_l")[1].split("_")[0])
+        width = input_size if layer == 0 else directions * out
+        shapes[name] = {"weight_ih": (rows, width), "weight_hh": (rows, out), "bias_ih": (rows,),
+                        "bias_hh": (rows,), "weight_hr": (proj_size, hidden_size)}[stem]
+    return shapes
+
+
+def sequence_init(kind, input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, proj_size=0,
+                  rng=None, dtype=np.float64):
+    """torch's default initialization of a sequence layer drawn with NumPy: every parameter ~ U(-k, k),
+    k = 1/sqrt(hidden_size), drawn in torch's parameter order; returns {name: array}."""
+    shapes = param_shapes(kind, input_size, hidden_size, num_layers, bias, bidirectional, proj_size)
+    rng = np.random if rng is None else rng
+    k = 1.0 / np.sqrt(hidden_size)
+    return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
