@@ -118,3 +118,79 @@ def sequence_init(kind, input_size, hidden_size, num_layers=1, bias=True, bidire
     rng = np.random if rng is None else rng
     k = 1.0 / np.sqrt(hidden_size)
     return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
+
+
+def _expected_params(kind, params, num_layers, bidirectional, proj_size):
+    """Read input_size, hidden_size and bias off layer 0's arrays; return (shapes torch expects, hidden_size)."""
+    for name in ("weight_ih_l0", "weight_hh_l0"):
+        if name not in params:
+            raise ValueError(f"params is missing {name!r} (names as in torch.nn.{kind.upper()}'s state dict)")
+        check_rank(params[name], name, (2,))
+    rows, input_size = shape_of(params["weight_ih_l0"])
+    if rows % GATES[kind]:
+        raise ValueError(f"weight_ih_l0 must have {GATES[kind]}*hidden_size rows for a {kind}, got {rows}")
+    hidden = rows // GATES[kind]
+    shapes = param_shapes(kind, input_size, hidden, num_layers, "bias_ih_l0" in params, bidirectional, proj_size)
+    return shapes, hidden
+
+
+def check_sequence_args(kind, x, params, num_layers, bidirectional, proj_size, dropout, states=()):
+    """Raise ValueError unless x, the parameters and the initial states fit a ``kind`` sequence layer.
+
+    x: (T, N, I) (already time-major) or unbatched (T, I); params {torch name: array}; ``states`` is
+    ((name, array or None, width), ...) for h0 (width proj_size or H) and c0 (width H). Returns
+    (batched, hidden_size).
+    """
+    check_positive_int(num_layers, "num_layers")
+    check_dropout(dropout)
+    check_rank(x, "x", (2, 3))
+    if shape_of(x)[0] == 0:
+        raise ValueError("x must have at least one time step")
+    shapes, hidden = _expected_params(kind, params, num_layers, bidirectional, proj_size)
+    missing, extra = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
+    if missing or extra:
+        raise ValueError(f"params do not match a {kind} with num_layers={num_layers}, bidirectional="
+                         f"{bidirectional}, proj_size={proj_size}: missing {missing}, unexpected {extra}")
+    for name, shape in shapes.items():
+        if shape_of(params[name]) != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {shape_of(params[name])}")
+    if shape_of(x)[-1] != shapes["weight_ih_l0"][1]:
+        raise ValueError(f"input size mismatch: x has {shape_of(x)[-1]} features, weight_ih_l0 expects "
+                         f"{shapes['weight_ih_l0'][1]}")
+    batched = len(shape_of(x)) == 3
+    lead = (num_layers * (2 if bidirectional else 1),) + ((shape_of(x)[1],) if batched else ())
+    for name, s, width in states:
+        if s is not None and shape_of(s) != lead + (width,):
+            raise ValueError(f"{name} must have shape {lead + (width,)} (num_layers*num_directions"
+                             f"{', batch' if batched else ''}, size), got {shape_of(s)}")
+    for name, a in list(params.items()) + [("x", x)] + [(name, s) for name, s, _ in states]:
+        if a is not None:
+            check_finite(a, name)
+    return batched, hidden
+
+
+def check_dropout(dropout):
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.floating)) or not 0 <= dropout <= 1:
+        raise ValueError(f"dropout must be a number in [0, 1] (the probability of zeroing an element), "
+                         f"got {dropout!r}")
+
+
+def step_mask(lengths, steps, batch):
+    """The valid steps as a (T, N, 1) boolean array from ``lengths`` (N,) ints in [1, T] or a boolean (N, T)
+    mask whose True entries are a prefix of each row; None stays None."""
+    if lengths is None:
+        return None
+    lengths = np.asarray(lengths.detach().cpu() if hasattr(lengths, "detach") else lengths)
+    if lengths.dtype == bool:
+        if lengths.shape != (batch, steps):
+            raise ValueError(f"a boolean mask must have shape (batch, time) = {(batch, steps)}, got {lengths.shape}")
+        counts = lengths.sum(axis=1)
+        if not np.array_equal(lengths, np.arange(steps) < counts[:, None]):
+            raise ValueError("the mask's valid steps must come first in every row (left-aligned, as packing needs)")
+        lengths = counts
+    if lengths.shape != (batch,) or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be {batch} integers (one per sequence), got {lengths.dtype} array of "
+                         f"shape {lengths.shape}")
+    if lengths.min() < 1 or lengths.max() > steps:
+        raise ValueError(f"every length must be between 1 and the number of time steps {steps}, got {lengths}")
+    return (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]

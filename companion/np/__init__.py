@@ -49,6 +49,8 @@ from companion.np.lenet import build_lenet
 from companion.np.recurrent import (GRUCell, LSTMCell, RNNCell, gru_cell, gru_cell_backward, gru_cell_forward,
                                     lstm_cell, lstm_cell_backward, lstm_cell_forward, rnn_cell, rnn_cell_backward,
                                     rnn_cell_forward)
+from companion.np.recurrent import (GRU, LSTM, RNN, gru, gru_backward, gru_forward, lstm, lstm_backward,
+                                    lstm_forward, rnn, rnn_backward, rnn_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve

@@ -15,6 +15,9 @@ biases (G·H,) or None, with G = 1, 4, 3.
 import numpy as np
 
 from companion._recurrent import cell_init, check_cell_args, check_nonlinearity
+# The whole-sequence layers (the same step math run through time) live in sequence.py; re-exported here.
+from companion.np.sequence import (GRU, LSTM, RNN, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
+                                   lstm_forward, rnn, rnn_backward, rnn_forward)
 
 
 def _sigmoid(a):
