@@ -16,7 +16,7 @@ from companion.torch.activations import (
     tanh,
 )
 from companion.torch.dense import Dense, dense
-from companion.torch.losses import binary_cross_entropy, mse, softmax_cross_entropy
+from companion.torch.losses import binary_cross_entropy, cross_entropy, mse, softmax_cross_entropy
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout, soft_threshold
 from companion.torch.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, layer_norm
@@ -25,9 +25,9 @@ from companion.torch.conv_transpose import ConvTranspose2d, conv_transpose2d
 from companion.torch.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d, adaptive_avg_pool2d,
                                   avg_pool2d, max_pool2d, max_unpool2d)
 from companion.torch.lenet import build_lenet
-from companion.torch.recurrent import (GRUCell, LSTMCell, RNNCell, gru_cell, gru_cell_backward,
-                                       gru_cell_forward, lstm_cell, lstm_cell_backward, lstm_cell_forward, rnn_cell,
-                                       rnn_cell_backward, rnn_cell_forward)
+from companion.torch.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, detach_state, gru, gru_cell,
+                                       gru_cell_backward, gru_cell_forward, lstm, lstm_cell, lstm_cell_backward,
+                                       lstm_cell_forward, rnn, rnn_cell, rnn_cell_backward, rnn_cell_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.torch.diagnostics import layer_gradient_norms, update_ratios
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
