@@ -28,6 +28,8 @@ from companion.np.dense import Dense, dense, dense_backward, dense_forward
 from companion.np.losses import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
+    cross_entropy,
+    cross_entropy_grad,
     mse,
     mse_grad,
     softmax_cross_entropy,
