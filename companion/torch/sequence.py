@@ -79,8 +79,8 @@ def _direction(kind, x, h, c, weights, lengths, reverse, nonlinearity):
     valid = None if lengths is None else (torch.arange(x.shape[0], device=x.device).unsqueeze(1)
                                           < lengths.to(x.device).unsqueeze(0)).unsqueeze(2)  # (T, N, 1)
     outputs = []
-    for t in range(x.shape[0]):
-        h_new, c_new = step(xw[t], h, c, w_hh, b_hh, w_hr, nonlinearity)
+    for t, xw_t in enumerate(xw.unbind(0)):  # unbind, not xw[t]: one gradient buffer, not one per step
+        h_new, c_new = step(xw_t, h, c, w_hh, b_hh, w_hr, nonlinearity)
         if valid is None:
             h, c = h_new, c_new
             outputs.append(h)
