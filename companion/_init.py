@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from companion._losses import normalize_padding_idx
 from companion._validate import check_positive_int
 
 LINEAR_NAMES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -205,3 +206,15 @@ def init_dense(in_features, out_features, init="default", rng=None, dtype=np.flo
     draw = {"xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
             "kaiming_uniform": kaiming_uniform, "kaiming_normal": kaiming_normal}[init]
     return draw((out_features, in_features), rng=rng, dtype=dtype), np.zeros(out_features, dtype=dtype)
+
+
+def embedding_init(num_embeddings, embedding_dim, padding_idx=None, rng=None, dtype=np.float64):
+    """torch.nn.Embedding's initialization: N(0, 1) entries, the padding row zero. Drawn from NumPy."""
+    check_positive_int(num_embeddings, "num_embeddings")
+    check_positive_int(embedding_dim, "embedding_dim")
+    padding_idx = normalize_padding_idx(padding_idx, num_embeddings)
+    draw = np.random.standard_normal if rng is None else rng.standard_normal
+    weight = draw((num_embeddings, embedding_dim)).astype(dtype)
+    if padding_idx is not None:
+        weight[padding_idx] = 0
+    return weight

@@ -84,12 +84,14 @@ def cross_entropy_kind(input, target, weight, ignore_index, reduction, label_smo
     return "indices"
 
 
-def check_embedding_args(indices, weight, padding_idx, max_norm, norm_type):
+def check_embedding_args(indices, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq=False, sparse=False):
     """Check ``F.embedding``'s arguments; return padding_idx made non-negative (or None).
 
     indices: integers of any shape in [0, num_embeddings); weight (num_embeddings, embedding_dim).
     padding_idx may be negative, counted from the end as in torch.
     """
+    if scale_grad_by_freq and sparse:  # torch only finds out in backward; say it at once
+        raise ValueError("scale_grad_by_freq is not supported with sparse gradients (torch's embedding_backward)")
     if len(shape_of(weight)) != 2:
         raise ValueError(f"weight must be 2-D (num_embeddings, embedding_dim), got shape {shape_of(weight)}")
     if not is_integer(indices):
@@ -103,7 +105,9 @@ def check_embedding_args(indices, weight, padding_idx, max_norm, norm_type):
         check_real(max_norm, "max_norm")
         if max_norm <= 0:
             raise ValueError(f"max_norm must be positive, got {max_norm}")
-        check_real(norm_type, "norm_type")
+        if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float, np.integer, np.floating)) \
+                or np.isnan(norm_type):
+            raise ValueError(f"norm_type must be a real number (inf allowed), got {norm_type!r}")
     return normalize_padding_idx(padding_idx, num)
 
 

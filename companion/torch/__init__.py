@@ -16,6 +16,7 @@ from companion.torch.activations import (
     tanh,
 )
 from companion.torch.dense import Dense, dense
+from companion.torch.embedding import Embedding, embedding
 from companion.torch.losses import binary_cross_entropy, cross_entropy, mse, softmax_cross_entropy
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout, soft_threshold
