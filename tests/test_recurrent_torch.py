@@ -401,3 +401,63 @@ def test_bad_params_are_named():
     packed = pack_padded_sequence(torch.zeros(5, 2, 3, dtype=F64), torch.tensor([5, 3]))
     with pytest.raises(ValueError, match="not both"):
         _layer("gru")(packed, lengths=[5, 3])
+
+
+# ------------------------------------------------------------------ the NumPy twin
+import companion.np as cnp  # noqa: E402
+
+NP_FORWARD = {"rnn": cnp.rnn_forward, "lstm": cnp.lstm_forward, "gru": cnp.gru_forward}
+NP_BACKWARD = {"rnn": cnp.rnn_backward, "lstm": cnp.lstm_backward, "gru": cnp.gru_backward}
+
+
+@pytest.mark.parametrize("kind, extra", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("num_layers, bidirectional, batch_first, bias, lengths",
+                         [(1, False, False, True, None), (2, True, True, False, [4, 2, 3]),
+                          (3, True, False, True, [1, 4, 4]), (2, False, True, True, None)])
+def test_numpy_twin_equals_torch_twin_with_dropout_masks_from_the_same_rng(kind, extra, num_layers, bidirectional,
+                                                                         batch_first, bias, lengths):
+    layer, _ = _pair(kind, extra, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+                     bias=bias)
+    params = {name: p.detach().numpy() for name, p in layer.named_parameters()}
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4, 3) if batch_first else (4, 3, 3))
+    state = tuple(s.numpy() for s in _flat(_states(kind, layer, 3, seed=2)))
+    options = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, lengths=lengths,
+                   dropout=0.3, training=True, **({k: v for k, v in extra.items()}))
+    (np_out, np_final), cache = NP_FORWARD[kind](x, state if kind == "lstm" else state[0], params,
+                                                 rng=np.random.default_rng(9), **options)
+    np_final = _flat(np_final)
+    d_out = rng.normal(size=np_out.shape)
+    d_final = [rng.normal(size=s.shape) for s in np_final]
+    dx, dstate, dparams = NP_BACKWARD[kind](d_out, tuple(d_final) if kind == "lstm" else d_final[0], cache)
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    st_ = _leaves(tuple(torch.from_numpy(s) for s in state) if kind == "lstm" else torch.from_numpy(state[0]))
+    pt = {k: torch.from_numpy(v).requires_grad_(True) for k, v in params.items()}
+    out, final = FUNCTIONAL[kind](xt, st_, pt, rng=np.random.default_rng(9), **options)
+    outputs = [out] + _flat(final)
+    _assert_close([o.detach() for o in outputs], [torch.from_numpy(a) for a in [np_out] + np_final])
+    loss = sum((o * torch.from_numpy(d)).sum() for o, d in zip(outputs, [d_out] + d_final))
+    grads = torch.autograd.grad(loss, [xt] + _flat(st_) + list(pt.values()))
+    want = [dx] + _flat(dstate) + [dparams[k] for k in pt]
+    _assert_close(list(grads), [torch.from_numpy(np.asarray(w)) for w in want])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_numpy_and_torch_layers_draw_the_same_parameters_and_agree(kind):
+    options = dict(num_layers=2, bidirectional=True, **({"proj_size": 2} if kind == "lstm" else {}))
+    ours = OURS[kind](3, 4, **options, rng=np.random.default_rng(3), dtype=F64, device="cpu")
+    twin = getattr(cnp, kind.upper())(3, 4, **options, rng=np.random.default_rng(3)).eval()
+    assert list(twin.state_dict()) == list(ours.state_dict())
+    for name, value in twin.state_dict().items():
+        np.testing.assert_array_equal(getattr(ours, name).detach().numpy(), value)
+    x = np.random.default_rng(4).normal(size=(5, 2, 3))
+    out, final = ours(torch.from_numpy(x))
+    np_out, np_final = twin.forward(x)
+    _assert_close([out.detach()] + [s.detach() for s in _flat(final)],
+                  [torch.from_numpy(a) for a in [np_out] + _flat(np_final)])
+
+
+def test_dropout_on_one_layer_warns_as_torch_does():
+    with pytest.warns(UserWarning, match="dropout"):
+        ct.GRU(3, 4, dropout=0.5)

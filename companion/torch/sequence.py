@@ -19,6 +19,8 @@ One step, with the input projection x_t W_ihᵀ + b_ih done for every t in one m
 sequence's last valid step (for the reverse direction, its state after reading the sequence's first step).
 """
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -312,6 +314,9 @@ class _Sequence(torch.nn.Module):
                  fused=False):
         super().__init__()
         _check_options(self.kind, num_layers, dropout, nonlinearity, proj_size)
+        if dropout > 0 and num_layers == 1:  # as torch.nn warns: the option does nothing with one layer
+            warnings.warn(f"dropout acts only between layers, so dropout={dropout} with num_layers=1 has no "
+                          f"effect", UserWarning, stacklevel=3)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size, self.fused = bidirectional, proj_size, fused
