@@ -26,6 +26,7 @@ from companion.np.activations import (
 )
 from companion.np.dense import Dense, dense, dense_backward, dense_forward
 from companion.np.embedding import Embedding, embedding, embedding_backward, embedding_forward
+from companion.np.sampling import sample_next, top_k_logits
 from companion.np.losses import (
     binary_cross_entropy,
     binary_cross_entropy_grad,

@@ -17,6 +17,7 @@ from companion.torch.activations import (
 )
 from companion.torch.dense import Dense, dense
 from companion.torch.embedding import Embedding, embedding
+from companion.torch.sampling import sample_next, top_k_logits
 from companion.torch.losses import binary_cross_entropy, cross_entropy, mse, softmax_cross_entropy
 from companion.torch.network import Sequential, build_mlp, from_weights
 from companion.torch.regularization import Dropout, soft_threshold
