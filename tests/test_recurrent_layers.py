@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import companion.np as cnp
 from companion._recurrent import param_shapes
-from tests.finite_differences import entrywise_rel_error, numerical_gradient
+from tests.finite_differences import numerical_gradient
 
 FORWARD = {"rnn": cnp.rnn_forward, "lstm": cnp.lstm_forward, "gru": cnp.gru_forward}
 BACKWARD = {"rnn": cnp.rnn_backward, "lstm": cnp.lstm_backward, "gru": cnp.gru_backward}
@@ -152,9 +152,262 @@ def _finite_difference_check(kind, nonlinearity, seed, **opts):
         return sum(float((a * d).sum()) for a, d in zip(outs, douts))
 
     for array, grad in list(zip([x] + states, grads)) + [(params[n], dparams[n]) for n in params]:
-        assert entrywise_rel_error(grad, numerical_gradient(loss, array)) < 1e-6
+        # centred differences carry about 1e-9 of rounding noise (|L| ε / h), so tiny entries get an atol
+        np.testing.assert_allclose(grad, numerical_gradient(loss, array), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("kind,nonlinearity", CASES)
 def test_single_layer_gradients_match_finite_differences(kind, nonlinearity):
     _finite_difference_check(kind, nonlinearity, seed=6)
+
+
+# --- every option ------------------------------------------------------------------------------------------
+
+WIDE = [
+    {"num_layers": 2},
+    {"bidirectional": True},
+    {"num_layers": 3, "bidirectional": True, "batch_first": True},
+    {"num_layers": 2, "bias": False, "bidirectional": True},
+    {"lengths": True},
+    {"lengths": True, "bidirectional": True, "num_layers": 2, "batch_first": True},
+]
+
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
+@pytest.mark.parametrize("opts", WIDE)
+def test_layers_directions_and_lengths_match_torch(kind, nonlinearity, opts):
+    opts = dict(opts, nonlinearity=nonlinearity)
+    params, x, states, douts, lens = _problem(kind, 6, 4, 3, 5, seed=7, **opts)
+    opts.pop("lengths", None)
+    _assert_match(kind, params, x, states, douts, lens, **opts)
+
+
+@pytest.mark.parametrize("opts", [{}, {"num_layers": 2, "bidirectional": True}, {"lengths": True},
+                                  {"bidirectional": True, "lengths": True, "batch_first": True}])
+def test_lstm_projection_matches_torch(opts):
+    opts = dict(opts, proj_size=2)
+    params, x, states, douts, lens = _problem("lstm", 5, 3, 3, 4, seed=8, **opts)
+    opts.pop("lengths", None)
+    _assert_match("lstm", params, x, states, douts, lens, **opts)
+
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
+@pytest.mark.parametrize("opts", [{"num_layers": 2, "bidirectional": True, "lengths": True},
+                                  {"bias": False, "batch_first": True}])
+def test_wide_gradients_match_finite_differences(kind, nonlinearity, opts):
+    _finite_difference_check(kind, nonlinearity, seed=9, **opts)
+
+
+def test_projected_lstm_gradients_match_finite_differences():
+    _finite_difference_check("lstm", None, seed=10, proj_size=2, bidirectional=True, lengths=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=st.sampled_from(CASES), steps=st.integers(1, 5), batch=st.one_of(st.none(), st.integers(1, 4)),
+       input_size=st.integers(1, 4), hidden=st.integers(1, 4), num_layers=st.integers(1, 3),
+       bidirectional=st.booleans(), batch_first=st.booleans(), bias=st.booleans(), lengths=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_any_shape_matches_torch(case, steps, batch, input_size, hidden, num_layers, bidirectional, batch_first,
+                                 bias, lengths, seed):
+    kind, nonlinearity = case
+    opts = {"nonlinearity": nonlinearity, "num_layers": num_layers, "bidirectional": bidirectional,
+            "batch_first": batch_first, "bias": bias}
+    params, x, states, douts, lens = _problem(kind, steps, batch, input_size, hidden, seed, lengths=lengths, **opts)
+    _assert_match(kind, params, x, states, douts, lens, **opts)
+
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
+def test_lengths_zero_the_padding_and_ignore_it(kind, nonlinearity):
+    """A boolean mask equals its lengths; outputs past a length are zero and padding values change nothing."""
+    opts = {"nonlinearity": nonlinearity, "bidirectional": True}
+    params, x, states, _, lens = _problem(kind, 6, 4, 3, 4, seed=11, lengths=True, **opts)
+    lens[0] = 2  # at least one sequence is padded
+    np_opts = _np_options(kind, opts)
+    state_arg = tuple(states) if kind == "lstm" else states[0]
+    by_lengths = CONVENIENCE[kind](x, state_arg, params, lengths=lens, **np_opts)
+    mask = np.arange(6)[None, :] < lens[:, None]
+    by_mask = CONVENIENCE[kind](x, state_arg, params, lengths=mask, **np_opts)
+    padded = x.copy()
+    padded[~mask.T] = 1e3
+    by_padding = CONVENIENCE[kind](padded, state_arg, params, lengths=lens, **np_opts)
+    for result in (by_mask, by_padding):
+        np.testing.assert_array_equal(result[0], by_lengths[0])
+    assert np.all(by_lengths[0][~mask.T] == 0)
+    full = CONVENIENCE[kind](x, state_arg, params, lengths=np.full(4, 6), **np_opts)
+    np.testing.assert_allclose(full[0], CONVENIENCE[kind](x, state_arg, params, **np_opts)[0], rtol=0, atol=0)
+
+
+# --- dropout between layers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
+def test_dropout_masks_between_layers_match_stacked_torch_layers(kind, nonlinearity):
+    """In training, layer l + 1 reads layer l's output times a mask from ``rng`` (keep with probability
+    1 - p, scaled by 1 / (1 - p), one rng.random draw of the output's shape per boundary); torch's own masks
+    come from its generator, so the referee is a stack of one-layer torch modules with our masks."""
+    p, layers = 0.4, 3
+    opts = {"nonlinearity": nonlinearity, "num_layers": layers, "bidirectional": True}
+    params, x, states, douts, _ = _problem(kind, 5, 3, 3, 4, seed=12, **opts)
+    state_arg = tuple(states) if kind == "lstm" else states[0]
+    np_opts = dict(_np_options(kind, opts), dropout=p, training=True)
+    (out, final), cache = FORWARD[kind](x, state_arg, params, rng=np.random.default_rng(5), **np_opts)
+    rng = np.random.default_rng(5)
+    layer_in = torch.tensor(x, requires_grad=True)
+    finals, nets = [], []
+    for layer in range(layers):
+        net = NN[kind](layer_in.shape[-1], 4, dtype=torch.float64, **_structure(kind, nonlinearity,
+                                                                              bidirectional=True))
+        net.load_state_dict({name: torch.tensor(params[name.replace("_l0", f"_l{layer}")])
+                             for name in net.state_dict()})
+        hx = [torch.tensor(s[2 * layer:2 * layer + 2]) for s in states]
+        layer_out, final_l = net(layer_in, tuple(hx) if kind == "lstm" else hx[0])
+        finals.append(final_l)
+        if layer < layers - 1:
+            keep = rng.random(layer_out.shape) >= p
+            layer_out = layer_out * torch.tensor(keep / (1 - p))
+        layer_in, nets = layer_out, nets + [net]
+    np.testing.assert_allclose(out, layer_in.detach().numpy(), rtol=1e-10, atol=1e-12)
+    h_ref = torch.cat([f[0] if kind == "lstm" else f for f in finals]).detach().numpy()
+    np.testing.assert_allclose(final[0] if kind == "lstm" else final, h_ref, rtol=1e-10, atol=1e-12)
+    # and the backward pass goes through the same masks
+    (layer_in * torch.tensor(douts[0])).sum().backward()
+    dparams = BACKWARD[kind](douts[0], None, cache)[2]
+    np.testing.assert_allclose(dparams["weight_ih_l0"], nets[0].weight_ih_l0.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dparams["weight_hh_l1_reverse"], nets[1].weight_hh_l0_reverse.grad.numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_dropout_is_off_in_eval_and_gradients_hold_in_training(kind):
+    opts = {"num_layers": 2}
+    params, x, states, douts, _ = _problem(kind, 4, 2, 3, 3, seed=13, **opts)
+    plain = CONVENIENCE[kind](x, None, params, num_layers=2)[0]
+    evaluated = CONVENIENCE[kind](x, None, params, num_layers=2, dropout=0.5, training=False)[0]
+    trained = CONVENIENCE[kind](x, None, params, num_layers=2, dropout=0.5, training=True,
+                                rng=np.random.default_rng(0))[0]
+    np.testing.assert_array_equal(plain, evaluated)
+    assert np.abs(plain - trained).max() > 1e-3
+    # p = 1 drops everything: layer 1 then reads zeros whatever x is
+    all_dropped = [CONVENIENCE[kind](a, None, params, num_layers=2, dropout=1.0, training=True)[0]
+                   for a in (x, 2 * x)]
+    np.testing.assert_array_equal(all_dropped[0], all_dropped[1])
+    forward = lambda: FORWARD[kind](x, None, params, num_layers=2, dropout=0.3, training=True,  # noqa: E731
+                                    rng=np.random.default_rng(1))
+    (out, _), cache = forward()
+    dx = BACKWARD[kind](douts[0], None, cache)[0]
+    numeric = numerical_gradient(lambda: float((forward()[0][0] * douts[0]).sum()), x)
+    np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-8)
+
+
+# --- the layers --------------------------------------------------------------------------------------------
+
+LAYER_OPTS = [("rnn", {"nonlinearity": "relu", "num_layers": 2, "bidirectional": True}),
+              ("lstm", {"num_layers": 2, "proj_size": 2, "batch_first": True}),
+              ("gru", {"bias": False, "bidirectional": True})]
+
+
+@pytest.mark.parametrize("kind,opts", LAYER_OPTS)
+def test_layers_load_torch_state_dicts_and_match_forward_and_backward(kind, opts):
+    ours = LAYER[kind](3, 4, rng=np.random.default_rng(0), **opts)
+    net = NN[kind](3, 4, dtype=torch.float64, **opts)
+    ours.load_state_dict(net.state_dict())
+    assert list(ours.state_dict()) == list(net.state_dict())
+    x = np.random.default_rng(1).normal(size=(2, 5, 3))
+    xt = torch.tensor(x, requires_grad=True)
+    out_t, final_t = net(xt)
+    out, final = ours(x)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    flat = lambda f: list(f) if kind == "lstm" else [f]  # noqa: E731
+    for a, b in zip(flat(final), flat(final_t)):
+        np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    dout = np.random.default_rng(2).normal(size=out.shape)
+    (out_t * torch.tensor(dout)).sum().backward()
+    dx, dhx = ours.backward(dout)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert list(ours.grads) == list(net.state_dict())
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(ours.grads[name], p.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    # and the other way: our parameters load into torch
+    back = NN[kind](3, 4, dtype=torch.float64, **opts)
+    back.load_state_dict({k: torch.tensor(v) for k, v in LAYER[kind](3, 4, **opts).state_dict().items()})
+
+
+@pytest.mark.parametrize("kind,opts", LAYER_OPTS)
+def test_layer_initialization_is_torchs_default(kind, opts):
+    from companion._recurrent import sequence_init
+    ours = LAYER[kind](3, 16, rng=np.random.default_rng(3), **opts)
+    structure = _structure(kind, **opts)
+    structure.pop("nonlinearity", None)
+    drawn = sequence_init(kind, 3, 16, rng=np.random.default_rng(3), **structure)
+    for name, value in ours.parameters().items():
+        np.testing.assert_array_equal(value, drawn[name])
+        assert np.abs(value).max() <= 0.25 and value.std() > 0.1  # U(-1/√H, 1/√H), 1/√16 = 0.25
+
+
+def test_layer_train_eval_and_dropout_warning():
+    with pytest.warns(UserWarning, match="dropout"):
+        cnp.GRU(3, 4, dropout=0.5)
+    layer = cnp.LSTM(3, 4, num_layers=2, dropout=0.5, rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(4, 2, 3))
+    assert layer.training
+    trained = layer(x)[0]
+    evaluated = layer.eval()(x)[0]
+    assert not layer.training and np.abs(trained - evaluated).max() > 1e-3
+    np.testing.assert_array_equal(evaluated, cnp.lstm(x, None, layer.parameters(), num_layers=2)[0])
+    assert layer.train().training
+    with pytest.raises(RuntimeError, match="before forward"):
+        cnp.RNN(3, 4).backward(np.zeros((4, 2, 4)))
+
+
+def test_layer_forward_takes_states_and_lengths():
+    layer = cnp.LSTM(3, 4, batch_first=True, rng=np.random.default_rng(0))
+    net = torch.nn.LSTM(3, 4, batch_first=True, dtype=torch.float64)
+    net.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
+    rng = np.random.default_rng(4)
+    x, h0, c0, lens = rng.normal(size=(3, 5, 3)), rng.normal(size=(1, 3, 4)), rng.normal(size=(1, 3, 4)), [5, 2, 3]
+    out, (h_n, c_n) = layer(x, (h0, c0), lengths=lens)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lens), batch_first=True,
+                                                     enforce_sorted=False)
+    out_t, (h_t, c_t) = net(packed, (torch.tensor(h0), torch.tensor(c0)))
+    out_t = torch.nn.utils.rnn.pad_packed_sequence(out_t, batch_first=True, total_length=5)[0]
+    for a, b in ((out, out_t), (h_n, h_t), (c_n, c_t)):
+        np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+def _small(kind="lstm", **opts):
+    params, x, states, _, _ = _problem(kind, 4, 2, 3, 5, seed=14, **opts)
+    return params, x, states
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda p, x, s: cnp.lstm(x[0, 0], None, p), "2-D or 3-D"),
+    (lambda p, x, s: cnp.lstm(x[..., :2], None, p), "input size mismatch"),
+    (lambda p, x, s: cnp.lstm(x[:0], None, p), "at least one time step"),
+    (lambda p, x, s: cnp.lstm(x, (s[0][:, :1], None), p), "h0 must have shape"),
+    (lambda p, x, s: cnp.lstm(x, (None, s[1][..., :2]), p), "c0 must have shape"),
+    (lambda p, x, s: cnp.lstm(x, None, p, num_layers=2), "missing"),
+    (lambda p, x, s: cnp.lstm(x, None, p, proj_size=2), "missing"),
+    (lambda p, x, s: cnp.lstm(x, None, dict(p, extra=p["bias_ih_l0"])), "unexpected"),
+    (lambda p, x, s: cnp.lstm(x, None, {k: v for k, v in p.items() if k != "weight_ih_l0"}), "weight_ih_l0"),
+    (lambda p, x, s: cnp.lstm(x, None, dict(p, bias_hh_l0=p["bias_hh_l0"][:3])), "bias_hh_l0 must have shape"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=[5, 1]), "between 1 and"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=[0, 1]), "between 1 and"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=[1, 2, 3]), "lengths must be 2 integers"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=[1.5, 2.0]), "integers"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=np.array([[1, 0, 1, 0], [1, 1, 0, 0]], bool)), "left-aligned"),
+    (lambda p, x, s: cnp.lstm(x, None, p, lengths=np.ones((2, 3), bool)), "boolean mask must have shape"),
+    (lambda p, x, s: cnp.lstm(x[:, 0], None, p, lengths=[2]), "batched"),
+    (lambda p, x, s: cnp.lstm(x, None, p, dropout=1.5), "dropout"),
+    (lambda p, x, s: cnp.lstm(np.where(x > 1, np.nan, x), None, p), "finite"),
+    (lambda p, x, s: cnp.LSTM(3, 4, proj_size=4), "proj_size"),
+    (lambda p, x, s: cnp.RNN(3, 4, nonlinearity="sigmoid"), "nonlinearity"),
+    (lambda p, x, s: cnp.GRU(3, 0), "hidden_size"),
+    (lambda p, x, s: cnp.lstm_backward(np.zeros((4, 2, 3)), None, cnp.lstm_forward(x, None, p)[1]), "doutput"),
+    (lambda p, x, s: cnp.lstm_backward(None, (np.zeros((2, 2, 5)), None), cnp.lstm_forward(x, None, p)[1]),
+     "dh_n"),
+    (lambda p, x, s: cnp.GRU(3, 4).load_state_dict({"weight_ih_l0": np.zeros((12, 3))}), "keys differ"),
+])
+def test_bad_input_raises_a_clear_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(*_small())

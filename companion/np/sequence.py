@@ -62,7 +62,8 @@ def lstm_step(gi, state, p, nonlinearity=None):
 def lstm_step_backward(dnew, saved, p, nonlinearity=None):
     """From (dL/dh', dL/dc') to ((dL/dh, dL/dc), da, da), da = dL/d(i, f, g, o pre-activations):
     dc'_total = dc' + dh'' ⊙ o ⊙ (1 - tanh²c') with dh'' = dh' W_hr (or dh'); di = dc'_total ⊙ g ⊙ i(1-i),
-    df = dc'_total ⊙ c ⊙ f(1-f), dg = dc'_total ⊙ i ⊙ (1-g²), do = dh'' ⊙ tanh c' ⊙ o(1-o); dc = dc'_total ⊙ f."""
+    df = dc'_total ⊙ c ⊙ f(1-f), dg = dc'_total ⊙ i ⊙ (1-g²), do = dh'' ⊙ tanh c' ⊙ o(1-o);
+    dc = dc'_total ⊙ f."""
     act, c, tc, _ = saved
     i, f, g, o = np.split(act, 4, axis=1)
     dh, dc = dnew
