@@ -211,6 +211,14 @@ def test_packed_sequence_in_packed_sequence_out(kind, extra, fused, enforce_sort
 
 
 @pytest.mark.parametrize("fused", [False, True], ids=["steps", "fused"])
+def test_a_packed_sequence_ignores_batch_first_as_torch_does(fused):
+    ours, ref = _pair("lstm", {}, fused=fused, batch_first=True, bidirectional=True)
+    packed = pack_padded_sequence(torch.randn(4, 3, 3, dtype=F64), torch.tensor([2, 4, 1]), enforce_sorted=False)
+    (out, (h, c)), (ref_out, (ref_h, ref_c)) = ours(packed), ref(packed)
+    _assert_close([out.data, h, c], [ref_out.data, ref_h, ref_c])
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["steps", "fused"])
 def test_a_mask_of_valid_steps_is_the_same_as_lengths(fused):
     layer = ct.GRU(3, 4, bidirectional=True, rng=np.random.default_rng(0), dtype=F64, device="cpu", fused=fused)
     x = torch.randn(5, 2, 3, dtype=F64)
@@ -379,6 +387,8 @@ BAD_CALLS = [
     ("gru", {}, torch.zeros(5, 2, 3, dtype=F64), None, torch.tensor([[True, False, True, False, False]] * 2),
      "left-aligned"),
     ("gru", {}, np.zeros((5, 2, 3)), None, None, "torch tensor"),
+    ("gru", {}, torch.zeros(5, 2, 3), None, None, "float32"),
+    ("gru", {}, torch.zeros(5, 2, 3, dtype=F64), torch.zeros(1, 2, 4), None, "h0 must be a tensor of x's dtype"),
 ]
 
 

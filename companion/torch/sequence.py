@@ -133,7 +133,18 @@ def _unfused(kind, x, h0, c0, params, opts, lengths):
 
 
 def _fused(kind, x, h0, c0, params, opts, lengths):
-    """torch's own kernel (``torch._VF``, what torch.nn.LSTM calls) on the same parameter tensors."""
+    """torch's own kernel (``torch._VF``, what torch.nn.LSTM calls) on the same parameter tensors.
+
+    On CUDA, cuDNN copies the separate parameter tensors into one buffer at every call (torch.nn keeps them
+    in one buffer to avoid that) and warns each time; the copy is cheap at the book's sizes, so the warning
+    is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        return _fused_call(kind, x, h0, c0, params, opts, lengths)
+
+
+def _fused_call(kind, x, h0, c0, params, opts, lengths):
     names = param_names(opts["num_layers"], opts["bidirectional"], opts["bias"], opts["proj_size"])
     weights = [params[name] for name in names]
     fn = {"lstm": torch._VF.lstm, "gru": torch._VF.gru,
@@ -220,6 +231,9 @@ def _states(kind, hx, batched, shape_h, shape_c, like):
             out.append(like.new_zeros(shape))
             continue
         want = shape if batched else (shape[0], shape[2])
+        if not torch.is_tensor(s) or s.dtype != like.dtype or s.device != like.device:
+            raise ValueError(f"{name} must be a tensor of x's dtype {like.dtype} on {like.device}, got "
+                             f"{getattr(s, 'dtype', type(s).__name__)}")
         if shape_of(s) != want:
             raise ValueError(f"{name} must have shape {want} (num_layers*num_directions, "
                              f"{'N, ' if batched else ''}hidden), got {shape_of(s)}")
@@ -251,6 +265,11 @@ def _sequence(kind, x, hx, params, *, nonlinearity="tanh", num_layers=1, bidirec
     if x.shape[0] == 0:
         raise ValueError("x must hold at least one time step")
     check_finite(x, "x")
+    for name, p in params.items():
+        if not torch.is_tensor(p) or p.dtype != x.dtype or p.device != x.device:
+            raise ValueError(f"x is {x.dtype} on {x.device} but {name} is "
+                             f"{getattr(p, 'dtype', type(p).__name__)} on {getattr(p, 'device', '-')}: "
+                             f"convert one to match (e.g. x.to(layer.weight_ih_l0))")
     if lengths is not None:
         if not batched:
             raise ValueError("lengths needs batched input (T, N, I) or (N, T, I)")
