@@ -28,7 +28,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from companion._recurrent import check_nonlinearity, param_names, param_shapes, sequence_init
 from companion._runtime import device as default_device
-from companion._validate import check_choice, check_finite, check_positive_int, check_rank, shape_of
+from companion._validate import check_finite, check_positive_int, check_rank, shape_of
 from companion.torch.dense import as_tensor
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
