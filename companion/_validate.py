@@ -39,8 +39,9 @@ def check_same_shape(a, b, name_a, name_b):
 
 
 def check_dense_shapes(x, weight, bias):
-    """Shapes for y = x W^T + b: x (N, in) or (in,), weight (out, in), bias (out,) or None."""
-    check_rank(x, "x", (1, 2))
+    """Shapes for y = x W^T + b: x (..., in) with any leading dimensions, weight (out, in), bias (out,) or None."""
+    if x.ndim < 1:
+        raise ValueError(f"x must be at least 1-D, (..., in_features), got shape {shape_of(x)}")
     check_rank(weight, "weight", (2,))
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(

@@ -28,8 +28,8 @@ def test_dense_mismatched_features(backend):
 
 def test_dense_wrong_rank(backend):
     mod, arr = backend
-    with pytest.raises(ValueError, match=r"x must be 1-D or 2-D, got shape \(2, 3, 4\)"):
-        mod.dense(arr(np.ones((2, 3, 4))), arr(np.ones((4, 4))))
+    with pytest.raises(ValueError, match=r"x must be at least 1-D, \(..., in_features\), got shape \(\)"):
+        mod.dense(arr(np.ones(())), arr(np.ones((4, 4))))  # leading dimensions are fine (torch's F.linear); a scalar is not
     with pytest.raises(ValueError, match=r"weight must be 2-D"):
         mod.dense(arr(np.ones((2, 3))), arr(np.ones(3)))
 

@@ -10,7 +10,6 @@ from companion.np.activations import (
     get_derivative,
     leaky_relu,
     leaky_relu_derivative,
-    linear,
     linear_derivative,
     relu,
     relu_derivative,
@@ -24,7 +23,8 @@ from companion.np.activations import (
     tanh,
     tanh_derivative,
 )
-from companion.np.dense import Dense, dense, dense_backward, dense_forward
+# linear is the dense layer under torch's name (F.linear); the identity activation stays get_activation("linear")
+from companion.np.dense import Dense, dense, dense_backward, dense_forward, linear, linear_backward, linear_forward
 from companion.np.embedding import Embedding, embedding, embedding_backward, embedding_forward
 from companion.np.sampling import sample_next, top_k_logits
 from companion.np.losses import (

@@ -1,5 +1,7 @@
 """The dense (fully connected) layer, y = x W^T + b (chapter: Neurons, layers and forward propagation).
 
+``linear`` is the same function under torch's name; both take any leading dimensions (..., in).
+
 Parameters use PyTorch's layout, weight (out_features, in_features) and bias (out_features,), so the
 same arrays load into :class:`companion.torch.Dense`.
 """
@@ -18,9 +20,10 @@ def _validate(x, weight, bias):
 
 
 def dense(x, weight, bias=None):
-    """y = x W^T + b.
+    """y = x W^T + b, over any leading dimensions (torch's ``F.linear``; :func:`linear` is this function).
 
-    Shapes: x (N, in) or (in,); weight (out, in); bias (out,) or None; y (N, out) or (out,).
+    Shapes: x (..., in), e.g. (N, in), (in,) or (T, N, in) for a sequence; weight (out, in);
+    bias (out,) or None; y (..., out).
     """
     x, weight = np.asarray(x), np.asarray(weight)
     bias = None if bias is None else np.asarray(bias)
@@ -39,17 +42,23 @@ def dense_backward(dout, cache):
     """Backward pass of y = x W^T + b (derived in the chapter *Backpropagation*, "in matrix form").
 
     From dL/dy (N, out): dL/dx = dy W (N, in), dL/dW = dy^T x (out, in), dL/db = sum_n dy (out,).
-    A 1-D x is treated as a batch of one. Returns (dx, dweight, dbias); dbias is None without a bias.
+    Leading dimensions (..., in) are flattened into the N rows, so each sums over every position.
+    Returns (dx, dweight, dbias); dbias is None without a bias.
     """
     x, weight, has_bias = cache
     dout = np.asarray(dout)
-    x2, d2 = np.atleast_2d(x), np.atleast_2d(dout)
-    if d2.shape != (x2.shape[0], weight.shape[0]):
-        raise ValueError(f"dout must have shape {(x2.shape[0], weight.shape[0])[x.ndim == 1:]}, got {dout.shape}")
+    want = x.shape[:-1] + (weight.shape[0],)
+    if dout.shape != want:
+        raise ValueError(f"dout must have shape {want}, got {dout.shape}")
+    x2, d2 = x.reshape(-1, x.shape[-1]), dout.reshape(-1, weight.shape[0])  # (rows, in), (rows, out)
     dx = (d2 @ weight).reshape(x.shape)
     dweight = d2.T @ x2
     dbias = d2.sum(axis=0) if has_bias else None
     return dx, dweight, dbias
+
+
+# torch's name for the same function (torch.nn.functional.linear), used by the sequence chapters
+linear, linear_forward, linear_backward = dense, dense_forward, dense_backward
 
 
 class Dense:

@@ -8,14 +8,14 @@ from companion.torch.activations import (
     gelu,
     get_activation,
     leaky_relu,
-    linear,
     relu,
     sigmoid,
     silu,
     softmax,
     tanh,
 )
-from companion.torch.dense import Dense, dense
+# linear is the dense layer under torch's name (F.linear); the identity activation stays get_activation("linear")
+from companion.torch.dense import Dense, dense, linear
 from companion.torch.embedding import Embedding, embedding
 from companion.torch.sampling import sample_next, top_k_logits
 from companion.torch.losses import binary_cross_entropy, cross_entropy, mse, softmax_cross_entropy

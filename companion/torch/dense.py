@@ -9,12 +9,15 @@ from companion._validate import check_dense_shapes, check_finite, check_rank
 
 
 def dense(x, weight, bias=None):
-    """y = x W^T + b. Shapes: x (N, in) or (in,); weight (out, in); bias (out,) or None."""
+    """y = x W^T + b. Shapes: x (..., in) with any leading dimensions; weight (out, in); bias (out,) or None."""
     check_dense_shapes(x, weight, bias)
     for name, a in (("x", x), ("weight", weight), ("bias", bias)):
         if a is not None:
             check_finite(a, name)
     return torch.nn.functional.linear(x, weight, bias)
+
+
+linear = dense  # torch's name (torch.nn.functional.linear) for the same function
 
 
 def as_tensor(values, dtype=None, device=None):
