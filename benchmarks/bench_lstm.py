@@ -1,0 +1,81 @@
+"""The NumPy LSTM (companion.np.lstm_forward + lstm_backward, by hand) against torch.nn.LSTM on the CPU,
+forward and backward, at the issue's size (T=100, N=32, I=H=128) and at a small chapter size, in one run.
+
+    .venv/bin/python benchmarks/bench_lstm.py               # both libraries with their default threads
+    .venv/bin/python benchmarks/bench_lstm.py --one-thread  # one thread each, timed in CPU seconds
+
+Prints a table of times and the ratio NumPy / torch (the goal is at most 3). Asserts nothing: timings on a
+shared machine are noisy, so each time is the best of several repeats, the two libraries' calls alternating
+so that both meet the same load.
+"""
+
+import os
+import sys
+import time
+
+ONE_THREAD = "--one-thread" in sys.argv[1:]
+if ONE_THREAD:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import companion.np as cnp  # noqa: E402
+
+if ONE_THREAD:
+    torch.set_num_threads(1)
+CLOCK = time.process_time if ONE_THREAD else time.perf_counter
+SIZES = [("chapter", 35, 32, 64, 64), ("issue", 100, 32, 128, 128)]  # (name, T, N, I, H)
+
+
+def best_times(steps, repeats=7):
+    """The best time of each function, their calls alternating (after one warm-up call each)."""
+    for step in steps:
+        step()
+    best = [float("inf")] * len(steps)
+    for _ in range(repeats):
+        for i, step in enumerate(steps):
+            start = CLOCK()
+            step()
+            best[i] = min(best[i], CLOCK() - start)
+    return best
+
+
+def numpy_step(layer, x, dout):
+    """Forward and backward through time of the NumPy layer, gradient of L = Σ output ⊙ dout."""
+    def step():
+        layer.forward(x)
+        layer.backward(dout)
+    return step
+
+
+def torch_step(net, x, dout):
+    """The same with torch.nn.LSTM and autograd."""
+    def step():
+        net.zero_grad()
+        out, _ = net(x)
+        (out * dout).sum().backward()
+    return step
+
+
+def main():
+    rng = np.random.default_rng(0)
+    dtypes = [("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)]
+    print(f"threads: {'one' if ONE_THREAD else 'default'} (torch uses {torch.get_num_threads()})")
+    print(f"{'size':<8} {'T':>4} {'N':>4} {'I':>4} {'H':>4} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
+    for name, steps, batch, input_size, hidden in SIZES:
+        for dtype_name, np_dtype, torch_dtype in dtypes:
+            layer = cnp.LSTM(input_size, hidden, rng=rng, dtype=np_dtype)
+            net = torch.nn.LSTM(input_size, hidden, dtype=torch_dtype)
+            net.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
+            x = rng.normal(size=(steps, batch, input_size)).astype(np_dtype)
+            dout = rng.normal(size=(steps, batch, hidden)).astype(np_dtype)
+            t_np, t_torch = best_times([numpy_step(layer, x, dout),
+                                        torch_step(net, torch.tensor(x), torch.tensor(dout))])
+            print(f"{name:<8} {steps:>4} {batch:>4} {input_size:>4} {hidden:>4} {dtype_name:<8} "
+                  f"{1e3 * t_np:>9.1f} {1e3 * t_torch:>9.1f} {t_np / t_torch:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
