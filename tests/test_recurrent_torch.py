@@ -471,3 +471,25 @@ def test_numpy_and_torch_layers_draw_the_same_parameters_and_agree(kind):
 def test_dropout_on_one_layer_warns_as_torch_does():
     with pytest.warns(UserWarning, match="dropout"):
         ct.GRU(3, 4, dropout=0.5)
+
+
+def test_training_steps_are_the_same_fused_or_step_by_step():
+    """A few Adam steps on a toy regression: the losses and final parameters agree to rounding."""
+    x = torch.randn(8, 4, 3, generator=torch.Generator().manual_seed(0), dtype=F64)
+    y = x.cumsum(0)[..., :1]
+    runs = []
+    for fused in (False, True):
+        layer = ct.LSTM(3, 5, num_layers=2, proj_size=1, rng=np.random.default_rng(0), dtype=F64, device="cpu",
+                        fused=fused)
+        optimizer = torch.optim.Adam(layer.parameters(), lr=0.05)
+        losses = []
+        for _ in range(5):
+            optimizer.zero_grad()
+            loss = (layer(x)[0] - y).square().mean()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        runs.append((losses, [p.detach() for p in layer.parameters()]))
+    assert runs[0][0][-1] < runs[0][0][0]
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-10)
+    _assert_close(runs[0][1], runs[1][1])
