@@ -16,12 +16,8 @@ import numpy as np
 
 from companion._recurrent import cell_init, check_cell_args, check_nonlinearity
 # The whole-sequence layers (the same step math run through time) live in sequence.py; re-exported here.
-from companion.np.sequence import (GRU, LSTM, RNN, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
-                                   lstm_forward, rnn, rnn_backward, rnn_forward)
-
-
-def _sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))  # overflow-free logistic
+from companion.np.sequence import (GRU, LSTM, RNN, STEPS, gru, gru_backward, gru_forward, lstm,  # noqa: F401
+                                   lstm_backward, lstm_forward, project_input, rnn, rnn_backward, rnn_forward)
 
 
 def _prepare(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -35,11 +31,6 @@ def _prepare(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh):
     dtype = np.result_type(x2, weight_ih, np.float32)
     states2 = [np.zeros((x2.shape[0], hidden), dtype) if s is None else np.atleast_2d(s) for _, s in states]
     return batched, x2, states2, weight_ih, weight_hh, bias_ih, bias_hh
-
-
-def _affine(x2, weight, bias):
-    y = x2 @ weight.T
-    return y if bias is None else y + bias
 
 
 def _unbatch(batched, *arrays):
@@ -64,27 +55,41 @@ def _grad_in(d, batched, hidden, n, dtype):
     return np.atleast_2d(d)
 
 
+# --- one step of each cell: the step math of companion.np.sequence on one input ----------------------------
+
+def _cell_forward(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity="tanh"):
+    """Checks, then the kind's step on gi = x W_ih^T + b_ih (+ b_hh); returns (new states, cache)."""
+    batched, x2, states2, weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
+        kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh)
+    p = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    new, saved = STEPS[kind][0](project_input(kind, x2, p), tuple(states2), p, nonlinearity)
+    return _unbatch(batched, *new), (kind, batched, x2, states2[0], p, saved, nonlinearity)
+
+
+def _cell_backward(dnew, cache):
+    """From the new states' gradients (None: zero) to ((dx, dstates...), (dW_ih, dW_hh, db_ih, db_hh))."""
+    kind, batched, x2, h2, p, saved, nonlinearity = cache
+    dtype = np.result_type(x2, h2, p["weight_hh"])
+    dnew = tuple(_grad_in(d, batched, h2.shape[1], x2.shape[0], dtype) for d in dnew)
+    dstates, da_ih, da_hh = STEPS[kind][1](dnew, saved, p, nonlinearity)
+    return _unbatch(batched, da_ih @ p["weight_ih"], *dstates), _param_grads(da_ih, da_hh, x2, h2,
+                                                                              p["bias_ih"] is not None)
+
+
 # --- Elman RNN -----------------------------------------------------------------------------------
 
 def rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu); returns (h', cache)."""
     check_nonlinearity(nonlinearity)
-    batched, x2, (h2,), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
-        "rnn", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh)
-    a = _affine(x2, weight_ih, bias_ih) + _affine(h2, weight_hh, bias_hh)
-    h_new = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
-    cache = (batched, x2, h2, weight_ih, weight_hh, bias_ih is not None, nonlinearity, a, h_new)
-    return _unbatch(batched, h_new)[0], cache
+    (h_new,), cache = _cell_forward("rnn", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)
+    return h_new, cache
 
 
 def rnn_cell_backward(dh_new, cache):
     """From dL/dh' to (dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh); da = dh' ⊙ (1 - h'²)
     for tanh, dh' ⊙ [a > 0] for relu. Bias gradients are None without biases."""
-    batched, x2, h2, weight_ih, weight_hh, has_bias, nonlinearity, a, h_new = cache
-    d = _grad_in(dh_new, batched, h2.shape[1], x2.shape[0], h_new.dtype)
-    da = d * (1 - h_new ** 2) if nonlinearity == "tanh" else d * (a > 0)
-    dx, dh = _unbatch(batched, da @ weight_ih, da @ weight_hh)
-    return (dx, dh) + _param_grads(da, da, x2, h2, has_bias)
+    dinputs, dparams = _cell_backward((dh_new,), cache)
+    return dinputs + dparams
 
 
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
@@ -97,16 +102,7 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
 def lstm_cell_forward(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """One LSTM step (gates i, f, g, o); ``hc`` is (h, c) or None; returns ((h', c'), cache)."""
     h, c = (None, None) if hc is None else hc
-    batched, x2, (h2, c2), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
-        "lstm", x, [("h", h), ("c", c)], weight_ih, weight_hh, bias_ih, bias_hh)
-    a = _affine(x2, weight_ih, bias_ih) + _affine(h2, weight_hh, bias_hh)
-    ai, af, ag, ao = np.split(a, 4, axis=1)
-    i, f, g, o = _sigmoid(ai), _sigmoid(af), np.tanh(ag), _sigmoid(ao)
-    c_new = f * c2 + i * g
-    tc = np.tanh(c_new)
-    h_new = o * tc
-    cache = (batched, x2, h2, c2, weight_ih, weight_hh, bias_ih is not None, i, f, g, o, tc)
-    return _unbatch(batched, h_new, c_new), cache
+    return _cell_forward("lstm", x, [("h", h), ("c", c)], weight_ih, weight_hh, bias_ih, bias_hh)
 
 
 def lstm_cell_backward(dhc_new, cache):
@@ -116,16 +112,8 @@ def lstm_cell_backward(dhc_new, cache):
     dc'_total = dc' + dh' ⊙ o ⊙ (1 - tanh²c'); di = dc'_total ⊙ g, df = dc'_total ⊙ c, dg = dc'_total ⊙ i,
     do = dh' ⊙ tanh c', each times its activation's derivative; dc = dc'_total ⊙ f.
     """
-    batched, x2, h2, c2, weight_ih, weight_hh, has_bias, i, f, g, o, tc = cache
-    dh_new, dc_new = (None, None) if dhc_new is None else dhc_new
-    n, hidden = h2.shape
-    dh_new = _grad_in(dh_new, batched, hidden, n, tc.dtype)
-    dc_new = _grad_in(dc_new, batched, hidden, n, tc.dtype)
-    dc_total = dc_new + dh_new * o * (1 - tc ** 2)
-    da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c2 * f * (1 - f),
-                         dc_total * i * (1 - g ** 2), dh_new * tc * o * (1 - o)], axis=1)
-    dx, dh, dc = _unbatch(batched, da @ weight_ih, da @ weight_hh, dc_total * f)
-    return (dx, (dh, dc)) + _param_grads(da, da, x2, h2, has_bias)
+    (dx, dh, dc), dparams = _cell_backward((None, None) if dhc_new is None else dhc_new, cache)
+    return (dx, (dh, dc)) + dparams
 
 
 def lstm_cell(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
@@ -137,15 +125,8 @@ def lstm_cell(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 def gru_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """One GRU step (gates r, z, n, torch's variant with r inside n); returns (h', cache)."""
-    batched, x2, (h2,), weight_ih, weight_hh, bias_ih, bias_hh = _prepare(
-        "gru", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh)
-    gi_r, gi_z, gi_n = np.split(_affine(x2, weight_ih, bias_ih), 3, axis=1)
-    gh_r, gh_z, gh_n = np.split(_affine(h2, weight_hh, bias_hh), 3, axis=1)
-    r, z = _sigmoid(gi_r + gh_r), _sigmoid(gi_z + gh_z)
-    n = np.tanh(gi_n + r * gh_n)
-    h_new = (1 - z) * n + z * h2
-    cache = (batched, x2, h2, weight_ih, weight_hh, bias_ih is not None, r, z, n, gh_n)
-    return _unbatch(batched, h_new)[0], cache
+    (h_new,), cache = _cell_forward("gru", x, [("h", h)], weight_ih, weight_hh, bias_ih, bias_hh)
+    return h_new, cache
 
 
 def gru_cell_backward(dh_new, cache):
@@ -154,15 +135,8 @@ def gru_cell_backward(dh_new, cache):
     dn = dh' ⊙ (1 - z), dz = dh' ⊙ (h - n), and h's direct path dh' ⊙ z; through n's pre-activation
     (times 1 - n²) the input side gets it whole, the hidden side times r, and r gets it times (W_hn h + b_hn).
     """
-    batched, x2, h2, weight_ih, weight_hh, has_bias, r, z, n, gh_n = cache
-    d = _grad_in(dh_new, batched, h2.shape[1], x2.shape[0], n.dtype)
-    dan = d * (1 - z) * (1 - n ** 2)
-    dar = dan * gh_n * r * (1 - r)
-    daz = d * (h2 - n) * z * (1 - z)
-    da_ih = np.concatenate([dar, daz, dan], axis=1)
-    da_hh = np.concatenate([dar, daz, dan * r], axis=1)
-    dx, dh = _unbatch(batched, da_ih @ weight_ih, da_hh @ weight_hh + d * z)
-    return (dx, dh) + _param_grads(da_ih, da_hh, x2, h2, has_bias)
+    dinputs, dparams = _cell_backward((dh_new,), cache)
+    return dinputs + dparams
 
 
 def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
