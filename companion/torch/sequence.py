@@ -133,36 +133,42 @@ def _unfused(kind, x, h0, c0, params, opts, lengths):
 
 
 def _fused(kind, x, h0, c0, params, opts, lengths):
-    """torch's own kernel (``torch._VF``, what torch.nn.LSTM calls) on the same parameter tensors.
+    """torch's own kernel (``torch._VF``, what torch.nn.LSTM calls) on the same parameter tensors, over
+    time-major x (T, N, I); with ``lengths``, packed and unpacked around the kernel as torch.nn would be."""
+    if lengths is None:
+        result = _kernel(kind, (x,), h0, c0, params, opts, batch_first=False)
+        return result[0], result[1], (result[2] if kind == "lstm" else None)
+    packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+    data, h_n, c_n = _fused_packed(kind, packed, h0, c0, params, opts)
+    output, _ = pad_packed_sequence(PackedSequence(data, *packed[1:]), total_length=x.shape[0])
+    return output, h_n, c_n
 
-    On CUDA, cuDNN copies the separate parameter tensors into one buffer at every call (torch.nn keeps them
-    in one buffer to avoid that) and warns each time; the copy is cheap at the book's sizes, so the warning
-    is silenced here.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
-        return _fused_call(kind, x, h0, c0, params, opts, lengths)
+
+def _fused_packed(kind, packed, h0, c0, params, opts):
+    """The kernel on a PackedSequence; the states in and out are in the caller's batch order."""
+    order, back = packed.sorted_indices, packed.unsorted_indices
+    if order is not None:  # the kernel wants the states in the packed (length-sorted) order
+        h0, c0 = h0[:, order], (None if c0 is None else c0[:, order])
+    result = _kernel(kind, (packed.data, packed.batch_sizes), h0, c0, params, opts)
+    h_n, c_n = result[1], (result[2] if kind == "lstm" else None)
+    if back is not None:
+        h_n, c_n = h_n[:, back], (None if c_n is None else c_n[:, back])
+    return result[0], h_n, c_n
 
 
-def _fused_call(kind, x, h0, c0, params, opts, lengths):
+def _kernel(kind, inputs, h0, c0, params, opts, **batch_first):
+    """``torch._VF.<kind>(*inputs, hx, weights, ...)``. On CUDA, cuDNN copies the separate parameter
+    tensors into one buffer at every call (torch.nn keeps them in one buffer to avoid that) and warns each
+    time; the copy is cheap at the book's sizes, so the warning is silenced here."""
     names = param_names(opts["num_layers"], opts["bidirectional"], opts["bias"], opts["proj_size"])
-    weights = [params[name] for name in names]
     fn = {"lstm": torch._VF.lstm, "gru": torch._VF.gru,
           "rnn": torch._VF.rnn_tanh if opts["nonlinearity"] == "tanh" else torch._VF.rnn_relu}[kind]
     hx = (h0, c0) if kind == "lstm" else h0
-    args = (weights, opts["bias"], opts["num_layers"], float(opts["dropout"]), opts["training"],
-            opts["bidirectional"])
-    if lengths is None:
-        result = fn(x, hx, *args, False)
-        return result[0], result[1], (result[2] if kind == "lstm" else None)
-    packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
-    order = packed.sorted_indices
-    hx = tuple(s[:, order] for s in hx) if kind == "lstm" else hx[:, order]
-    result = fn(packed.data, packed.batch_sizes, hx, *args)
-    output, _ = pad_packed_sequence(PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices),
-                                    total_length=x.shape[0])
-    back = packed.unsorted_indices
-    return output, result[1][:, back], (result[2][:, back] if kind == "lstm" else None)
+    args = ([params[name] for name in names], opts["bias"], opts["num_layers"], float(opts["dropout"]),
+            opts["training"], opts["bidirectional"]) + tuple(batch_first.values())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        return fn(*inputs, hx, *args)
 
 
 # ---------------------------------------------------------------- checks
@@ -195,7 +201,7 @@ def _sizes(kind, params, num_layers, bidirectional, proj_size):
     return input_size, hidden_size, bias
 
 
-def _lengths(lengths, batch, steps, device):
+def _lengths(lengths, batch, steps):
     """``lengths`` (N,) or a left-aligned boolean (N, T) mask of valid steps, as a CPU int64 tensor."""
     lengths = torch.as_tensor(np.asarray(lengths) if not torch.is_tensor(lengths) else lengths)
     if lengths.dtype == torch.bool:
@@ -252,16 +258,42 @@ def _sequence(kind, x, hx, params, *, nonlinearity="tanh", num_layers=1, bidirec
     if packed is not None:
         if lengths is not None:
             raise ValueError("give lengths or a PackedSequence, not both")
-        x, lengths = pad_packed_sequence(packed)  # (T, N, I), original batch order
-        batched = True
+        data, batched, batch = packed.data, True, int(packed.batch_sizes[0])  # data: (sum of lengths, I)
     else:
         if not torch.is_tensor(x):
             raise ValueError(f"x must be a torch tensor or a PackedSequence, got {type(x).__name__}")
         check_rank(x, "x", (2, 3))
         batched = x.ndim == 3
         x = (x.transpose(0, 1) if batch_first else x) if batched else x.unsqueeze(1)  # (T, N, I)
-    if x.shape[2] != input_size:
-        raise ValueError(f"input size mismatch: x has {x.shape[2]} features, weight_ih_l0 expects {input_size}")
+        data, batch = x, x.shape[1]
+    _check_input(data, input_size, params)
+    if lengths is not None:
+        if not batched:
+            raise ValueError("lengths needs batched input (T, N, I) or (N, T, I)")
+        lengths = _lengths(lengths, batch, x.shape[0])
+    directions = 2 if bidirectional else 1
+    shape_h = (num_layers * directions, batch, proj_size or hidden_size)
+    h0, c0 = _states(kind, hx, batched, shape_h, shape_h[:2] + (hidden_size,), data)
+    opts = dict(nonlinearity=nonlinearity, num_layers=num_layers, bidirectional=bidirectional, bias=bias,
+                dropout=dropout, training=training, rng=rng, proj_size=proj_size)
+    if packed is not None and fused:  # straight to the kernel, as torch.nn does
+        output, h_n, c_n = _fused_packed(kind, packed, h0, c0, params, opts)
+        return PackedSequence(output, *packed[1:]), ((h_n, c_n) if kind == "lstm" else h_n)
+    if packed is not None:
+        x, lengths = pad_packed_sequence(packed)  # (T, N, I), the caller's batch order
+    output, h_n, c_n = (_fused if fused else _unfused)(kind, x, h0, c0, params, opts, lengths)
+    state = (h_n, c_n) if kind == "lstm" else h_n
+    if packed is not None:
+        return _repack(output, lengths, packed), state
+    if not batched:
+        return output.squeeze(1), (tuple(s.squeeze(1) for s in state) if kind == "lstm" else state.squeeze(1))
+    return (output.transpose(0, 1) if batch_first else output), state
+
+
+def _check_input(x, input_size, params):
+    """x's features, at least one step, finite values, and the parameters' dtype and device."""
+    if x.shape[-1] != input_size:
+        raise ValueError(f"input size mismatch: x has {x.shape[-1]} features, weight_ih_l0 expects {input_size}")
     if x.shape[0] == 0:
         raise ValueError("x must hold at least one time step")
     check_finite(x, "x")
@@ -270,22 +302,6 @@ def _sequence(kind, x, hx, params, *, nonlinearity="tanh", num_layers=1, bidirec
             raise ValueError(f"x is {x.dtype} on {x.device} but {name} is "
                              f"{getattr(p, 'dtype', type(p).__name__)} on {getattr(p, 'device', '-')}: "
                              f"convert one to match (e.g. x.to(layer.weight_ih_l0))")
-    if lengths is not None:
-        if not batched:
-            raise ValueError("lengths needs batched input (T, N, I) or (N, T, I)")
-        lengths = _lengths(lengths, x.shape[1], x.shape[0], x.device)
-    directions = 2 if bidirectional else 1
-    shape_h = (num_layers * directions, x.shape[1], proj_size or hidden_size)
-    h0, c0 = _states(kind, hx, batched, shape_h, shape_h[:2] + (hidden_size,), x)
-    opts = dict(nonlinearity=nonlinearity, num_layers=num_layers, bidirectional=bidirectional, bias=bias,
-                dropout=dropout, training=training, rng=rng, proj_size=proj_size)
-    output, h_n, c_n = (_fused if fused else _unfused)(kind, x, h0, c0, params, opts, lengths)
-    state = (h_n, c_n) if kind == "lstm" else h_n
-    if packed is not None:
-        return _repack(output, lengths, packed), state
-    if not batched:
-        return output.squeeze(1), (tuple(s.squeeze(1) for s in state) if kind == "lstm" else state.squeeze(1))
-    return (output.transpose(0, 1) if batch_first else output), state
 
 
 def _repack(output, lengths, like):
