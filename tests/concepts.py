@@ -114,6 +114,71 @@ def _labels(rng, n, c):
     return rng.integers(0, c, size=n)
 
 
+def _sequence_dense():
+    """dense (= linear) on a (N, T, in) batch of sequences: leading dimensions pass through."""
+    def make(rng, d):
+        return rng.normal(size=(d[0], 2, d[1])), rng.normal(size=(d[2], d[1])), rng.normal(size=d[2])
+
+    def backward(dout, *inputs):
+        return cnp.linear_backward(dout, cnp.linear_forward(*inputs)[1])
+
+    return Concept("linear:sequence", make, cnp.linear, backward, ct.linear, (0, 1, 2))
+
+
+def _weighted_loss(name, make_pair, reduction):
+    """mse / binary_cross_entropy with a per-entry weight (a third, non-differentiable input)."""
+    np_loss, np_grad, torch_loss = (getattr(cnp, name), getattr(cnp, f"{name}_grad"), getattr(ct, name))
+
+    def make(rng, d):
+        return make_pair(rng, d) + (rng.uniform(0.1, 2.0, size=(d[0], d[1])),)
+
+    return Concept(f"loss:{name}:weighted:{reduction}", make,
+                   lambda a, b, w: np_loss(a, b, reduction, w),
+                   lambda dout, a, b, w: (dout * np_grad(a, b, reduction, w),),
+                   lambda a, b, w: torch_loss(a, b, reduction, w), (0,))
+
+
+def _cross_entropy(probs):
+    """cross_entropy on (N, C, T) logits: per-class weight, label smoothing, an ignored position or soft targets."""
+    options = {"label_smoothing": 0.1}
+
+    def make(rng, d):
+        n_classes = d[1] + 1
+        logits, weight = rng.normal(scale=2, size=(d[0], n_classes, 2)), rng.uniform(0.2, 2.0, n_classes)
+        if probs:
+            return logits, np.moveaxis(rng.dirichlet(np.ones(n_classes), size=(d[0], 2)), -1, 1), weight
+        labels = rng.integers(0, n_classes, size=(d[0], 2))
+        labels[0, 1] = -100  # ignored: out of the loss and of the weighted mean's denominator
+        return logits, labels, weight
+
+    return Concept(f"loss:cross_entropy:{'probs' if probs else 'indices'}", make,
+                   lambda x, t, w: cnp.cross_entropy(x, t, w, **options),
+                   lambda dout, x, t, w: (dout * cnp.cross_entropy_grad(x, t, w, **options),),
+                   lambda x, t, w: ct.cross_entropy(x, t, w, **options), (0,))
+
+
+def _embedding():
+    """embedding lookup of (N, T) indices, repeats included (padding_idx and scale_grad_by_freq change the
+    gradient by rule, not by calculus, so finite differences cannot check them: tests/test_embedding.py does)."""
+    options = {}
+
+    def make(rng, d):
+        return rng.integers(0, d[1] + 2, size=(d[0], 3)), rng.normal(size=(d[1] + 2, d[2]))
+
+    return Concept("embedding", make,
+                   lambda i, w: cnp.embedding(i, w, **options),
+                   lambda dout, i, w: (cnp.embedding_backward(dout, cnp.embedding_forward(i, w, **options)[1]),),
+                   lambda i, w: ct.embedding(i, w, **options), (1,))
+
+
+def _pair_normal(rng, d):
+    return rng.normal(size=(d[0], d[1])), rng.normal(size=(d[0], d[1]))
+
+
+def _pair_probs(rng, d):
+    return rng.uniform(0.05, 0.95, size=(d[0], d[1])), rng.uniform(0, 1, size=(d[0], d[1]))
+
+
 CONCEPTS = [
     *[_activation(name) for name in cnp.activations.NAMES],
     _dense(True), _dense(False), _dense(True, one_sample=True),
@@ -125,6 +190,12 @@ CONCEPTS = [
     _loss("softmax_cross_entropy",
           lambda rng, d: (rng.normal(scale=2, size=(d[0], d[1] + 1)), _labels(rng, d[0], d[1] + 1)),
           cnp.softmax_cross_entropy, cnp.softmax_cross_entropy_grad, ct.softmax_cross_entropy),
+    _sequence_dense(),
+    _weighted_loss("mse", _pair_normal, "mean"), _weighted_loss("mse", _pair_normal, "none"),
+    _weighted_loss("binary_cross_entropy", _pair_probs, "mean"),
+    _weighted_loss("binary_cross_entropy", _pair_probs, "sum"),
+    _cross_entropy(probs=False), _cross_entropy(probs=True),
+    _embedding(),
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),
