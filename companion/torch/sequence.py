@@ -62,12 +62,16 @@ STEPS = {"rnn": _rnn_step, "lstm": _lstm_step, "gru": _gru_step}
 
 
 # ---------------------------------------------------------------- through time
+def _steps_and_lengths(steps, lengths, device):
+    """t (T, 1) and lengths (1, N) on ``device``, to broadcast into (T, N) masks and indices."""
+    return torch.arange(steps, device=device).unsqueeze(1), lengths.to(device).unsqueeze(0)
+
+
 def _reverse(x, lengths):
     """Each sequence of x (T, N, F) reversed within its own length (padding stays put); an involution."""
     if lengths is None:
         return x.flip(0)
-    t = torch.arange(x.shape[0], device=x.device).unsqueeze(1)  # (T, 1)
-    n = lengths.to(x.device).unsqueeze(0)  # (1, N)
+    t, n = _steps_and_lengths(x.shape[0], lengths, x.device)
     index = torch.where(t < n, n - 1 - t, t)  # (T, N)
     return x.gather(0, index.unsqueeze(2).expand_as(x))
 
@@ -78,8 +82,10 @@ def _direction(kind, x, h, c, weights, lengths, reverse, nonlinearity):
     step = STEPS[kind]
     x = _reverse(x, lengths) if reverse else x
     xw = F.linear(x, w_ih, b_ih)  # (T, N, G·H): every step's input projection in one matmul
-    valid = None if lengths is None else (torch.arange(x.shape[0], device=x.device).unsqueeze(1)
-                                          < lengths.to(x.device).unsqueeze(0)).unsqueeze(2)  # (T, N, 1)
+    valid = None
+    if lengths is not None:
+        steps, ends = _steps_and_lengths(x.shape[0], lengths, x.device)
+        valid = (steps < ends).unsqueeze(2)  # (T, N, 1): step t of sequence n is a real one
     outputs = []
     for t, xw_t in enumerate(xw.unbind(0)):  # unbind, not xw[t]: one gradient buffer, not one per step
         h_new, c_new = step(xw_t, h, c, w_hh, b_hh, w_hr, nonlinearity)
