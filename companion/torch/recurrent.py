@@ -3,6 +3,8 @@
 ``*_forward`` / ``*_backward`` give the NumPy twin's interface with autograd doing the backward pass.
 Shapes: x (N, I) or (I,); h, c (N, H) or (H,), zeros when None; weight_ih (G·H, I); weight_hh (G·H, H);
 biases (G·H,) or None, with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+The whole-sequence layers RNN / LSTM / GRU and rnn / lstm / gru live in companion.torch.sequence and are
+re-exported here.
 """
 
 import torch
