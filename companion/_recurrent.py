@@ -138,8 +138,8 @@ def check_sequence_args(kind, x, params, num_layers, bidirectional, proj_size, d
     """Raise ValueError unless x, the parameters and the initial states fit a ``kind`` sequence layer.
 
     x: (T, N, I) (already time-major) or unbatched (T, I); params {torch name: array}; ``states`` is
-    ((name, array or None, width), ...) for h0 (width proj_size or H) and c0 (width H). Returns
-    (batched, hidden_size).
+    (("h0", array or None),) or with ("c0", ...) too: h0 is (L·D, N, proj_size or H), c0 (L·D, N, H), without
+    N when unbatched. Returns (batched, hidden_size).
     """
     check_positive_int(num_layers, "num_layers")
     check_dropout(dropout)
@@ -159,11 +159,12 @@ def check_sequence_args(kind, x, params, num_layers, bidirectional, proj_size, d
                          f"{shapes['weight_ih_l0'][1]}")
     batched = len(shape_of(x)) == 3
     lead = (num_layers * (2 if bidirectional else 1),) + ((shape_of(x)[1],) if batched else ())
-    for name, s, width in states:
+    for name, s in states:
+        width = hidden if name == "c0" else proj_size or hidden
         if s is not None and shape_of(s) != lead + (width,):
             raise ValueError(f"{name} must have shape {lead + (width,)} (num_layers*num_directions"
                              f"{', batch' if batched else ''}, size), got {shape_of(s)}")
-    for name, a in list(params.items()) + [("x", x)] + [(name, s) for name, s, _ in states]:
+    for name, a in list(params.items()) + [("x", x)] + list(states):
         if a is not None:
             check_finite(a, name)
     return batched, hidden

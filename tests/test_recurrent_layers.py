@@ -326,6 +326,9 @@ def test_layers_load_torch_state_dicts_and_match_forward_and_backward(kind, opts
     assert list(ours.grads) == list(net.state_dict())
     for name, p in net.named_parameters():
         np.testing.assert_allclose(ours.grads[name], p.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    # torch's repr leaves out the nonlinearity; ours adds it at the end when it is not tanh
+    relu = ", nonlinearity='relu'" if opts.get("nonlinearity") == "relu" else ""
+    assert repr(ours) == repr(net)[:-1] + relu + ")"
     # and the other way: our parameters load into torch
     back = NN[kind](3, 4, dtype=torch.float64, **opts)
     back.load_state_dict({k: torch.tensor(v) for k, v in LAYER[kind](3, 4, **opts).state_dict().items()})

@@ -10,14 +10,20 @@ The equations, gate order and parameter layouts are those of ``torch.nn.RNNCell`
 
 Shapes: x (N, I) or (I,); h, c (N, H) or (H,), zeros when None; weight_ih (G·H, I); weight_hh (G·H, H);
 biases (G·H,) or None, with G = 1, 4, 3.
+
+The layers RNN, LSTM and GRU (``torch.nn.RNN`` etc.) hold a whole network's parameters and run the
+functions of :mod:`companion.np.sequence` (re-exported here) through time.
 """
+
+import warnings
 
 import numpy as np
 
-from companion._recurrent import cell_init, check_cell_args, check_nonlinearity
-# The whole-sequence layers (the same step math run through time) live in sequence.py; re-exported here.
-from companion.np.sequence import (GRU, LSTM, RNN, STEPS, gru, gru_backward, gru_forward, lstm,  # noqa: F401
-                                   lstm_backward, lstm_forward, project_input, rnn, rnn_backward, rnn_forward)
+from companion._recurrent import (cell_init, check_cell_args, check_dropout, check_nonlinearity, param_names,
+                                  sequence_init)
+# The step math and the sequence functions (the steps run through time) live in sequence.py; re-exported here.
+from companion.np.sequence import (STEPS, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
+                                   lstm_forward, project_input, rnn, rnn_backward, rnn_forward)
 
 
 def _prepare(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -228,3 +234,120 @@ class GRUCell(_Cell):
 
     kind = "gru"
     forward_fn, backward_fn = staticmethod(gru_cell_forward), staticmethod(gru_cell_backward)
+
+
+# --- sequence layers ------------------------------------------------------------------------------------------------
+
+class _Sequence:
+    """Shared layer machinery: torch's parameter names (as attributes) and default initialization drawn from
+    ``rng``; ``forward(x, hx=None, lengths=None)`` and ``backward(doutput, dhx_n=None)`` through time."""
+
+    kind = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, nonlinearity="tanh", *, rng=None, dtype=np.float64):
+        check_nonlinearity(nonlinearity)
+        check_dropout(dropout)
+        if dropout > 0 and num_layers == 1:  # torch warns the same way: the option does nothing here
+            warnings.warn(f"dropout={dropout} and num_layers=1: dropout acts only between layers, so it has "
+                          f"no effect", UserWarning, stacklevel=3)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size, self.nonlinearity = bidirectional, proj_size, nonlinearity
+        self.training, self.rng = True, rng
+        for name, value in sequence_init(self.kind, input_size, hidden_size, num_layers, bias, bidirectional,
+                                         proj_size, rng, dtype).items():
+            setattr(self, name, value)
+        self.grads, self._cache = {}, None
+
+    def _names(self):
+        return param_names(self.num_layers, self.bidirectional, self.bias, self.proj_size)
+
+    def parameters(self):
+        """{torch name: array}, in torch's order (the keys of torch.nn's state dict)."""
+        return {name: getattr(self, name) for name in self._names()}
+
+    state_dict = parameters
+
+    def load_state_dict(self, state):
+        """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
+        own = self.parameters()
+        if set(state) != set(own):
+            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
+                             f"unexpected {sorted(set(state) - set(own))}")
+        for name, value in state.items():
+            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            if value.shape != own[name].shape:
+                raise ValueError(f"{name}: expected shape {own[name].shape}, got {value.shape}")
+            setattr(self, name, value.astype(own[name].dtype))
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def _options(self):
+        return {"num_layers": self.num_layers, "bidirectional": self.bidirectional,
+                "batch_first": self.batch_first, "dropout": self.dropout, "training": self.training,
+                "rng": self.rng}
+
+    def forward(self, x, hx=None, lengths=None):
+        """(output, h_n), or (output, (h_n, c_n)) for the LSTM, as torch.nn's forward returns them."""
+        result, self._cache = self.forward_fn(x, hx, self.parameters(), lengths=lengths, **self._options())
+        return result
+
+    __call__ = forward
+
+    def backward(self, doutput, dhx_n=None):
+        """(dx, dhx) from dL/doutput and dL/d(h_n) (or (dh_n, dc_n)); fills ``grads`` with torch's names."""
+        if self._cache is None:
+            raise RuntimeError("backward called before forward")
+        dx, dhx, self.grads = self.backward_fn(doutput, dhx_n, self._cache)
+        return dx, dhx
+
+    def __repr__(self):
+        """As torch.nn prints it: the options that differ from their defaults, in torch's order."""
+        options = [("proj_size", self.proj_size, 0), ("num_layers", self.num_layers, 1), ("bias", self.bias, True),
+                   ("batch_first", self.batch_first, False), ("dropout", self.dropout, 0),
+                   ("bidirectional", self.bidirectional, False), ("nonlinearity", self.nonlinearity, "tanh")]
+        extra = "".join(f", {name}={value!r}" for name, value, default in options if value != default)
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
+
+
+class RNN(_Sequence):
+    """An Elman RNN over sequences like ``torch.nn.RNN`` (same constructor, names and results)."""
+
+    kind = "rnn"
+    forward_fn, backward_fn = staticmethod(rnn_forward), staticmethod(rnn_backward)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, *, rng=None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         nonlinearity=nonlinearity, rng=rng, dtype=dtype)
+
+    def _options(self):
+        return dict(super()._options(), nonlinearity=self.nonlinearity)
+
+
+class LSTM(_Sequence):
+    """An LSTM over sequences like ``torch.nn.LSTM`` (same constructor, names and results, proj_size too)."""
+
+    kind = "lstm"
+    forward_fn, backward_fn = staticmethod(lstm_forward), staticmethod(lstm_backward)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, *, rng=None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, rng=rng, dtype=dtype)
+
+    def _options(self):
+        return dict(super()._options(), proj_size=self.proj_size)
+
+
+class GRU(_Sequence):
+    """A GRU over sequences like ``torch.nn.GRU`` (same constructor, names and results)."""
+
+    kind = "gru"
+    forward_fn, backward_fn = staticmethod(gru_forward), staticmethod(gru_backward)

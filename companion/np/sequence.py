@@ -1,5 +1,5 @@
-"""Recurrent layers over whole sequences, forward and backward through time by hand: ``torch.nn.RNN``,
-``LSTM`` and ``GRU`` in NumPy, with torch's parameter names, options and results.
+"""Recurrent networks over whole sequences, forward and backward through time by hand: ``torch.nn.RNN``,
+``LSTM`` and ``GRU`` as functions in NumPy, with torch's parameter names, options and results.
 
 One direction of one layer runs the cell's step (the same step functions the one-step cells in
 :mod:`companion.np.recurrent` use) over time: the input side x_t W_ih^T + b_ih of every step is one matrix
@@ -8,18 +8,16 @@ output, with dropout between layers in training mode); a bidirectional layer run
 the last step to the first and concatenates the two outputs. With ``lengths`` a step past a sequence's end
 leaves its state unchanged and outputs zeros, which is what ``pack_padded_sequence`` followed by
 ``pad_packed_sequence(total_length=T)`` gives in torch: h_n is each sequence's state at its last valid
-step, and the reverse direction starts there.
+step, and the reverse direction starts there. The layers RNN, LSTM and GRU that hold the parameters are in
+:mod:`companion.np.recurrent`, beside the cells.
 
 Backpropagation through time walks the steps in the opposite order, carrying dL/dh (and dL/dc) back one
 step at a time; the weight gradients are sums over steps, computed after the loop as one product each.
 """
 
-import warnings
-
 import numpy as np
 
-from companion._recurrent import (GATES, check_dropout, check_nonlinearity, check_sequence_args, param_names,
-                                  sequence_init, step_mask)
+from companion._recurrent import check_nonlinearity, check_sequence_args, param_names, step_mask
 
 
 def _sigmoid(a):
@@ -188,32 +186,35 @@ def _dropout_mask(shape, p, rng, dtype):
     return keep.astype(dtype) / (1 - p) if p < 1 else np.zeros(shape, dtype)
 
 
-def _sequence_forward(kind, x, states, params, nonlinearity="tanh", num_layers=1, bidirectional=False,
-                      batch_first=False, lengths=None, dropout=0.0, training=False, rng=None, proj_size=0):
-    """The shared forward of rnn/lstm/gru_forward; ``states`` is (h0,) or (h0, c0), entries may be None."""
-    check_nonlinearity(nonlinearity)
+def _layout(kind, x, states, params, num_layers, bidirectional, batch_first, lengths, dropout, proj_size):
+    """Checks, then everything time-major and batched: (x (T, N, I), states [(L·D, N, width)], mask, batched)."""
     x = np.asarray(x)
-    params = {name: np.asarray(value) for name, value in params.items()}
-    states = [None if s is None else np.asarray(s) for s in states]
     if batch_first and x.ndim == 3:
         x = x.swapaxes(0, 1)  # (N, T, I) -> (T, N, I)
-    hidden_of = lambda: params["weight_ih_l0"].shape[0] // GATES[kind]  # noqa: E731
-    widths = [proj_size or hidden_of(), hidden_of()] if "weight_ih_l0" in params else [0, 0]
+    states = [None if s is None else np.asarray(s) for s in states]
     batched, hidden = check_sequence_args(kind, x, params, num_layers, bidirectional, proj_size, dropout,
-                                          [(name, s, w) for name, s, w in zip(("h0", "c0"), states, widths)])
+                                          list(zip(("h0", "c0"), states)))
     if lengths is not None and not batched:
         raise ValueError("lengths needs batched input (x of shape (T, N, I), or (N, T, I) with batch_first)")
     if not batched:
         x, states = x[:, None], [None if s is None else s[:, None] for s in states]
-    steps, batch = x.shape[:2]
     dtype = np.result_type(x, params["weight_ih_l0"], np.float32)
-    directions = 2 if bidirectional else 1
-    lead = (num_layers * directions, batch)
+    lead = (num_layers * (2 if bidirectional else 1), x.shape[1])
+    widths = (proj_size or hidden, hidden)  # h0 and c0
     states = [np.zeros(lead + (w,), dtype) if s is None else s.astype(dtype, copy=False)
               for s, w in zip(states, widths)]
-    mask = step_mask(lengths, steps, batch)
-    finals = [np.empty_like(s) for s in states]
-    layer_in, caches, drops = x.astype(dtype, copy=False), [], []
+    return x.astype(dtype, copy=False), states, step_mask(lengths, *x.shape[:2]), batched
+
+
+def _sequence_forward(kind, x, states, params, nonlinearity="tanh", num_layers=1, bidirectional=False,
+                      batch_first=False, lengths=None, dropout=0.0, training=False, rng=None, proj_size=0):
+    """The shared forward of rnn/lstm/gru_forward; ``states`` is (h0,) or (h0, c0), entries may be None."""
+    check_nonlinearity(nonlinearity)
+    params = {name: np.asarray(value) for name, value in params.items()}
+    layer_in, states, mask, batched = _layout(kind, x, states, params, num_layers, bidirectional, batch_first,
+                                              lengths, dropout, proj_size)
+    directions = 2 if bidirectional else 1
+    finals, caches, drops = [np.empty_like(s) for s in states], [], []
     for layer in range(num_layers):
         outs = []
         for d in range(directions):
@@ -224,19 +225,17 @@ def _sequence_forward(kind, x, states, params, nonlinearity="tanh", num_layers=1
             caches.append(cache)
             for f, s in zip(finals, final):
                 f[k] = s
-        layer_in = np.concatenate(outs, axis=2) if directions == 2 else outs[0]
-        drop = None
+        layer_in = np.concatenate(outs, axis=2) if directions == 2 else outs[0]  # (T, N, D·H_out)
+        drops.append(None)
         if training and dropout > 0 and layer < num_layers - 1:
-            drop = _dropout_mask(layer_in.shape, dropout, rng, dtype)
-            layer_in = layer_in * drop
-        drops.append(drop)
-    output = layer_in if batched else layer_in[:, 0]
+            drops[-1] = _dropout_mask(layer_in.shape, dropout, rng, layer_in.dtype)
+            layer_in = layer_in * drops[-1]
     if not batched:
-        finals = [f[:, 0] for f in finals]
+        layer_in, finals = layer_in[:, 0], [f[:, 0] for f in finals]
     elif batch_first:
-        output = output.swapaxes(0, 1)
-    cache = (caches, drops, directions, batched, batch_first, output.shape, [f.shape for f in finals])
-    return output, tuple(finals), cache
+        layer_in = layer_in.swapaxes(0, 1)
+    cache = (caches, drops, directions, batched, batch_first, layer_in.shape, [f.shape for f in finals])
+    return layer_in, tuple(finals), cache
 
 
 def _incoming(d, shape, name, dtype):
@@ -360,129 +359,3 @@ def gru(x, h0, params, **options):
 
 for _f in (rnn_forward, lstm_forward, gru_forward):
     _f.__doc__ += "\n\n    " + _SHAPES_DOC
-
-
-# --- layers ------------------------------------------------------------------------------------------------
-
-class _Sequence:
-    """Shared layer machinery: torch's parameter names (as attributes) and default initialization drawn from
-    ``rng``; ``forward(x, hx=None, lengths=None)`` and ``backward(doutput, dhx_n=None)`` through time."""
-
-    kind = None
-
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, nonlinearity="tanh", *, rng=None, dtype=np.float64):
-        check_nonlinearity(nonlinearity)
-        check_dropout(dropout)
-        if dropout > 0 and num_layers == 1:  # torch warns the same way: the option does nothing here
-            warnings.warn(f"dropout={dropout} and num_layers=1: dropout acts only between layers, so it has "
-                          f"no effect", UserWarning, stacklevel=3)
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
-        self.bidirectional, self.proj_size, self.nonlinearity = bidirectional, proj_size, nonlinearity
-        self.training, self.rng = True, rng
-        for name, value in sequence_init(self.kind, input_size, hidden_size, num_layers, bias, bidirectional,
-                                         proj_size, rng, dtype).items():
-            setattr(self, name, value)
-        self.grads, self._cache = {}, None
-
-    def _names(self):
-        return param_names(self.num_layers, self.bidirectional, self.bias, self.proj_size)
-
-    def parameters(self):
-        """{torch name: array}, in torch's order (the keys of torch.nn's state dict)."""
-        return {name: getattr(self, name) for name in self._names()}
-
-    state_dict = parameters
-
-    def load_state_dict(self, state):
-        """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
-        own = self.parameters()
-        if set(state) != set(own):
-            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
-                             f"unexpected {sorted(set(state) - set(own))}")
-        for name, value in state.items():
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if value.shape != own[name].shape:
-                raise ValueError(f"{name}: expected shape {own[name].shape}, got {value.shape}")
-            setattr(self, name, value.astype(own[name].dtype))
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
-
-    def _options(self):
-        return {"num_layers": self.num_layers, "bidirectional": self.bidirectional,
-                "batch_first": self.batch_first, "dropout": self.dropout, "training": self.training,
-                "rng": self.rng}
-
-    def forward(self, x, hx=None, lengths=None):
-        """(output, h_n), or (output, (h_n, c_n)) for the LSTM, as torch.nn's forward returns them."""
-        result, self._cache = self.forward_fn(x, hx, self.parameters(), lengths=lengths, **self._options())
-        return result
-
-    __call__ = forward
-
-    def backward(self, doutput, dhx_n=None):
-        """(dx, dhx) from dL/doutput and dL/d(h_n) (or (dh_n, dc_n)); fills ``grads`` with torch's names."""
-        if self._cache is None:
-            raise RuntimeError("backward called before forward")
-        dx, dhx, self.grads = self.backward_fn(doutput, dhx_n, self._cache)
-        return dx, dhx
-
-    def __repr__(self):
-        extra = [f"num_layers={self.num_layers}"] if self.num_layers != 1 else []
-        extra += [f"{k}={v!r}" for k, v in (("bias", self.bias), ("batch_first", self.batch_first),
-                                             ("dropout", self.dropout), ("bidirectional", self.bidirectional))
-                  if v != {"bias": True}.get(k, False) and v != 0.0]
-        extra += self._extra_repr()
-        return f"{type(self).__name__}({', '.join([str(self.input_size), str(self.hidden_size)] + extra)})"
-
-    def _extra_repr(self):
-        return []
-
-
-class RNN(_Sequence):
-    """An Elman RNN over sequences like ``torch.nn.RNN`` (same constructor, names and results)."""
-
-    kind = "rnn"
-    forward_fn, backward_fn = staticmethod(rnn_forward), staticmethod(rnn_backward)
-
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         nonlinearity=nonlinearity, rng=rng, dtype=dtype)
-
-    def _options(self):
-        return dict(super()._options(), nonlinearity=self.nonlinearity)
-
-    def _extra_repr(self):
-        return [f"nonlinearity={self.nonlinearity!r}"] if self.nonlinearity != "tanh" else []
-
-
-class LSTM(_Sequence):
-    """An LSTM over sequences like ``torch.nn.LSTM`` (same constructor, names and results, proj_size too)."""
-
-    kind = "lstm"
-    forward_fn, backward_fn = staticmethod(lstm_forward), staticmethod(lstm_backward)
-
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, *, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, rng=rng, dtype=dtype)
-
-    def _options(self):
-        return dict(super()._options(), proj_size=self.proj_size)
-
-    def _extra_repr(self):
-        return [f"proj_size={self.proj_size}"] if self.proj_size else []
-
-
-class GRU(_Sequence):
-    """A GRU over sequences like ``torch.nn.GRU`` (same constructor, names and results)."""
-
-    kind = "gru"
-    forward_fn, backward_fn = staticmethod(gru_forward), staticmethod(gru_backward)
