@@ -12,8 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import companion.np.embedding as enp
-import companion.torch.embedding as et
+import companion.np as enp  # the package re-exports the module's names (companion.np.embedding is the function)
+import companion.torch as et
 from tests.finite_differences import entrywise_rel_error, numerical_gradient
 
 V, D = 7, 4
@@ -127,6 +127,13 @@ def test_bad_input_is_named(module, indices, kwargs, error, match):
         indices, weight = torch.tensor(indices), torch.tensor(weight)
     with pytest.raises(error, match=match):
         module.embedding(indices, weight, **kwargs)
+
+
+def test_max_norm_needs_a_writable_float_table():
+    with pytest.raises(ValueError, match="writable float"):
+        enp.embedding(np.array([0]), np.ones((V, D), dtype=np.int64), max_norm=1.0)
+    with pytest.raises(ValueError, match="read-only"):
+        enp.embedding(np.array([0]), np.broadcast_to(np.ones(D), (V, D)), max_norm=1.0)
 
 
 def test_layer_shape_errors_are_named():

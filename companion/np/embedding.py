@@ -31,13 +31,15 @@ def embedding_forward(indices, weight, padding_idx=None, max_norm=None, norm_typ
     does), so pass a writable float array. ``sparse`` only changes how torch stores the gradient; the
     NumPy gradient is always a dense (V, D) array with the same values.
     """
-    indices = np.asarray(indices)
+    indices, weight = np.asarray(indices), np.asarray(weight)  # an ndarray stays itself, so renorm reaches it
     check_finite(weight, "weight")
-    padding_idx = check_embedding_args(indices, np.asarray(weight), padding_idx, max_norm, norm_type,
-                                       scale_grad_by_freq, sparse)
+    padding_idx = check_embedding_args(indices, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                                       sparse)
     if max_norm is not None:
+        if not np.issubdtype(weight.dtype, np.floating) or not weight.flags.writeable:
+            raise ValueError(f"max_norm renormalizes weight in place: weight must be a writable float array, "
+                             f"got dtype {weight.dtype}{'' if weight.flags.writeable else ', read-only'}")
         renorm_rows(weight, indices, max_norm, norm_type)
-    weight = np.asarray(weight)
     return weight[indices], (indices, weight.shape, weight.dtype, padding_idx, scale_grad_by_freq)
 
 
