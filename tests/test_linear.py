@@ -20,7 +20,8 @@ SHAPES = [(4,), (3, 4), (5, 2, 4), (2, 3, 2, 4)]
 
 def _case(shape, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.normal(size=shape), rng.normal(size=(3, shape[-1])), rng.normal(size=3), rng.normal(size=shape[:-1] + (3,))
+    x, weight, bias = rng.normal(size=shape), rng.normal(size=(3, shape[-1])), rng.normal(size=3)
+    return x, weight, bias, rng.normal(size=shape[:-1] + (3,))  # the last: dL/dy
 
 
 @pytest.mark.parametrize("with_bias", [True, False])

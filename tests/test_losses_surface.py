@@ -33,15 +33,8 @@ def _ce_case(shape, probs, seed):
     return x, target
 
 
-def _torch_ref(fn, x, target, **kwargs):
-    xt = torch.tensor(x, requires_grad=True)
-    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-    loss = fn(xt, torch.tensor(target), **kw)
-    loss.sum().backward()
-    return loss.detach().numpy(), xt.grad.numpy()
-
-
-def _ours_torch(fn, x, target, **kwargs):
+def _torch_run(fn, x, target, **kwargs):
+    """(loss, d sum(loss) / dx) from a torch function: F.* as referee, or the companion twin."""
     xt = torch.tensor(x, requires_grad=True)
     kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     loss = fn(xt, torch.tensor(target), **kw)
@@ -61,10 +54,10 @@ def test_cross_entropy_matches_torch(shape, probs, reduction, weighted, smoothin
         kwargs["weight"] = np.random.default_rng(1).uniform(0.2, 3.0, C)
     if ignore:
         kwargs["ignore_index"] = 2  # a real class: its samples drop out of the loss and the mean's denominator
-    want, want_grad = _torch_ref(F.cross_entropy, x, target, **kwargs)
+    want, want_grad = _torch_run(F.cross_entropy, x, target, **kwargs)
     assert np.allclose(lnp.cross_entropy(x, target, **kwargs), want, rtol=1e-12, atol=1e-12)
     assert np.allclose(lnp.cross_entropy_grad(x, target, **kwargs), want_grad, rtol=1e-12, atol=1e-12)
-    got, got_grad = _ours_torch(lt.cross_entropy, x, target, **kwargs)
+    got, got_grad = _torch_run(lt.cross_entropy, x, target, **kwargs)
     assert np.allclose(got, want, rtol=1e-12, atol=1e-12) and np.allclose(got_grad, want_grad, rtol=1e-12, atol=1e-12)
 
 
@@ -140,10 +133,10 @@ def _pair_case(shape, seed):
 def test_mse_matches_torch(shape, reduction, weighted):
     pred, target, weight = _pair_case(shape, 0)
     kwargs = {"reduction": reduction, "weight": weight if weighted else None}
-    want, want_grad = _torch_ref(F.mse_loss, pred, target, **kwargs)
+    want, want_grad = _torch_run(F.mse_loss, pred, target, **kwargs)
     assert np.allclose(lnp.mse(pred, target, **kwargs), want, rtol=1e-12)
     assert np.allclose(lnp.mse_grad(pred, target, **kwargs), want_grad, rtol=1e-12)
-    got, got_grad = _ours_torch(lt.mse, pred, target, **kwargs)
+    got, got_grad = _torch_run(lt.mse, pred, target, **kwargs)
     assert np.allclose(got, want, rtol=1e-12) and np.allclose(got_grad, want_grad, rtol=1e-12)
 
 
@@ -152,10 +145,10 @@ def test_binary_cross_entropy_matches_torch(shape, reduction, weighted):
     prob, target, weight = _pair_case(shape, 1)
     weight = weight[..., :1] if weighted and len(shape) > 1 else (weight if weighted else None)  # broadcasts
     kwargs = {"reduction": reduction, "weight": weight}
-    want, want_grad = _torch_ref(F.binary_cross_entropy, prob, target, **kwargs)
+    want, want_grad = _torch_run(F.binary_cross_entropy, prob, target, **kwargs)
     assert np.allclose(lnp.binary_cross_entropy(prob, target, **kwargs), want, rtol=1e-12)
     assert np.allclose(lnp.binary_cross_entropy_grad(prob, target, **kwargs), want_grad, rtol=1e-12)
-    got, got_grad = _ours_torch(lt.binary_cross_entropy, prob, target, **kwargs)
+    got, got_grad = _torch_run(lt.binary_cross_entropy, prob, target, **kwargs)
     assert np.allclose(got, want, rtol=1e-12) and np.allclose(got_grad, want_grad, rtol=1e-12)
 
 
