@@ -49,9 +49,10 @@ def _problem(kind, steps, batch, input_size, hidden, seed, num_layers=1, bias=Tr
 
 
 def _np_options(kind, opts):
-    keep = ("nonlinearity", "num_layers", "bidirectional", "batch_first", "proj_size")
-    return {k: v for k, v in opts.items() if k in keep and v is not None and not (k == "nonlinearity" and
-                                                                                   kind != "rnn")}
+    """The keyword arguments of companion's forward functions among ``opts`` (nonlinearity for the RNN only,
+    proj_size only when set)."""
+    keep = ("num_layers", "bidirectional", "batch_first") + (("nonlinearity",) if kind == "rnn" else ())
+    return {k: v for k, v in opts.items() if (k in keep and v is not None) or (k == "proj_size" and v)}
 
 
 def _np_run(kind, params, x, states, douts, lengths=None, **opts):
@@ -202,16 +203,17 @@ def test_projected_lstm_gradients_match_finite_differences():
     _finite_difference_check("lstm", None, seed=10, proj_size=2, bidirectional=True, lengths=True)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(case=st.sampled_from(CASES), steps=st.integers(1, 5), batch=st.one_of(st.none(), st.integers(1, 4)),
        input_size=st.integers(1, 4), hidden=st.integers(1, 4), num_layers=st.integers(1, 3),
        bidirectional=st.booleans(), batch_first=st.booleans(), bias=st.booleans(), lengths=st.booleans(),
-       seed=st.integers(0, 2**16))
+       proj_size=st.integers(0, 3), seed=st.integers(0, 2**16))
 def test_any_shape_matches_torch(case, steps, batch, input_size, hidden, num_layers, bidirectional, batch_first,
-                                 bias, lengths, seed):
+                                 bias, lengths, proj_size, seed):
     kind, nonlinearity = case
     opts = {"nonlinearity": nonlinearity, "num_layers": num_layers, "bidirectional": bidirectional,
-            "batch_first": batch_first, "bias": bias}
+            "batch_first": batch_first, "bias": bias,
+            "proj_size": proj_size if kind == "lstm" and proj_size < hidden else 0}
     params, x, states, douts, lens = _problem(kind, steps, batch, input_size, hidden, seed, lengths=lengths, **opts)
     _assert_match(kind, params, x, states, douts, lens, **opts)
 

@@ -240,7 +240,8 @@ class GRUCell(_Cell):
 
 class _Sequence:
     """Shared layer machinery: torch's parameter names (as attributes) and default initialization drawn from
-    ``rng``; ``forward(x, hx=None, lengths=None)`` and ``backward(doutput, dhx_n=None)`` through time."""
+    ``rng`` (which also draws the dropout masks in training mode; NumPy's global generator when None);
+    ``forward(x, hx=None, lengths=None)`` and ``backward(doutput, dhx_n=None)`` through time."""
 
     kind = None
 
