@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import companion.np.losses as lnp
 import companion.torch.losses as lt
@@ -180,3 +182,35 @@ def test_pair_bad_arguments_are_named(module, loss, kwargs, match):
         kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     with pytest.raises(ValueError, match=match):
         getattr(module, loss)(pred, target, **kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 4), n_classes=st.integers(1, 5), extra=st.lists(st.integers(1, 3), max_size=2),
+       probs=st.booleans(), reduction=st.sampled_from(REDUCTIONS), weighted=st.booleans(),
+       smoothing=st.floats(0.0, 1.0), ignore=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_cross_entropy_matches_torch_on_random_shapes_and_options(n, n_classes, extra, probs, reduction, weighted,
+                                                                 smoothing, ignore, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=3.0, size=(n, n_classes, *extra))
+    if probs:
+        target = np.moveaxis(rng.dirichlet(np.ones(n_classes), size=(n, *extra)), -1, 1)
+    else:
+        target = rng.integers(0, n_classes, size=(n, *extra))
+        target.ravel()[-1] = -100 if ignore else target.ravel()[-1]  # may ignore every sample: NaN in both
+    kwargs = {"reduction": reduction, "label_smoothing": smoothing}
+    if weighted:
+        kwargs["weight"] = rng.uniform(0.1, 2.0, n_classes)
+    want, want_grad = _torch_run(F.cross_entropy, x, target, **kwargs)
+    np.testing.assert_allclose(lnp.cross_entropy(x, target, **kwargs), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lnp.cross_entropy_grad(x, target, **kwargs), want_grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(0, C), (2, C, 0)], ids=str)
+def test_empty_batches_behave_as_in_torch(shape, reduction):
+    x, target = np.zeros(shape), np.zeros(shape[:1] + shape[2:], dtype=np.int64)
+    want, _ = _torch_run(F.cross_entropy, x, target, reduction=reduction)
+    np.testing.assert_array_equal(lnp.cross_entropy(x, target, reduction=reduction), want)  # NaN for the mean
+    assert lnp.cross_entropy_grad(x, target, reduction=reduction).shape == shape
+    want, _ = _torch_run(F.mse_loss, np.zeros(shape), np.zeros(shape), reduction=reduction)
+    np.testing.assert_array_equal(lnp.mse(np.zeros(shape), np.zeros(shape), reduction), want)
