@@ -378,6 +378,19 @@ def test_layer_forward_takes_states_and_lengths():
         np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_float32_stays_float32_and_agrees_with_torch(kind):
+    layer = LAYER[kind](3, 4, num_layers=2, rng=np.random.default_rng(0), dtype=np.float32)
+    net = NN[kind](3, 4, num_layers=2)
+    net.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
+    x = np.random.default_rng(1).normal(size=(6, 2, 3)).astype(np.float32)
+    out = layer(x)[0]
+    dx, _ = layer.backward(np.ones(out.shape))  # a float64 gradient comes back in float32
+    assert out.dtype == dx.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())
+    np.testing.assert_allclose(out, net(torch.tensor(x))[0].detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
 # --- errors ------------------------------------------------------------------------------------------------
 
 def _small(kind="lstm", **opts):
