@@ -98,6 +98,17 @@ def test_layers_start_equal_load_into_torch_and_train_the_same(padding_idx):
     assert np.allclose(layer_np.grads["weight"], reference.weight.grad.numpy())
 
 
+def test_numpy_layer_loads_a_torch_state_dict_and_names_a_bad_one():
+    reference = torch.nn.Embedding(V, D).double()
+    layer = enp.Embedding(V, D, rng=np.random.default_rng(8))
+    layer.load_state_dict(reference.state_dict())
+    assert np.array_equal(layer.state_dict()["weight"], reference.weight.detach().numpy())
+    with pytest.raises(ValueError, match="shape"):
+        layer.load_state_dict({"weight": np.zeros((V, D + 1))})
+    with pytest.raises(ValueError, match="'weight'"):
+        layer.load_state_dict({"table": np.zeros((V, D))})
+
+
 def test_from_pretrained_freezes_by_default():
     table = np.random.default_rng(7).normal(size=(V, D))
     layer = enp.Embedding.from_pretrained(table)

@@ -125,6 +125,18 @@ class Embedding:
     def parameters(self):
         return {"weight": self.weight}
 
+    state_dict = parameters  # torch.nn.Embedding's state dict holds exactly its weight
+
+    def load_state_dict(self, state):
+        """Copy the table in from {"weight": (V, D) array or tensor}, e.g. a torch.nn.Embedding's state dict."""
+        if set(state) != {"weight"}:
+            raise ValueError(f"state_dict must have exactly the key 'weight', got {sorted(state)}")
+        value = state["weight"]
+        value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+        if value.shape != self.weight.shape:
+            raise ValueError(f"weight must have shape {self.weight.shape}, got {value.shape}")
+        self.weight[...] = value
+
     def __repr__(self):
         options = "".join(f", {name}={getattr(self, name)}" for name in ("padding_idx", "max_norm")
                           if getattr(self, name) is not None)
