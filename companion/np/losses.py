@@ -38,7 +38,8 @@ def _reduce_grad(grad, reduction, weight_sum=None):
     """Scale per-entry derivatives by d(reduction)/d(entry): 1 for 'none' and 'sum', 1/n for 'mean'."""
     if reduction != "mean":
         return grad
-    return grad / (grad.size if weight_sum is None else weight_sum)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a zero weight sum gives NaN, as in torch
+        return grad / (grad.size if weight_sum is None else weight_sum)
 
 
 def _weighted_args(pred, target, names, reduction, weight, same_shape):
@@ -181,8 +182,6 @@ def cross_entropy_grad(input, target, weight=None, ignore_index=-100, reduction=
     """
     check_reduction(reduction)
     z, coeffs, denominator = _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing)
-    grad = coeffs.sum(axis=-1, keepdims=True) * np.exp(_log_softmax(z)) - coeffs
-    if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            grad = grad / denominator
+    grad = _reduce_grad(coeffs.sum(axis=-1, keepdims=True) * np.exp(_log_softmax(z)) - coeffs, reduction,
+                        denominator)
     return np.moveaxis(grad, -1, 1) if grad.ndim >= 2 else grad
