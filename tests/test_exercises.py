@@ -59,6 +59,15 @@ RIGHT = {
         x.var((0, 2, 3), keepdims=True) + 1e-5) + b[:, None, None],
     "modern_cnn.shift": lambda im, dy, dx: np.pad(im, 1)[1 - dy:1 - dy + im.shape[0], 1 - dx:1 - dx + im.shape[1]],
     "modern_cnn.block_output_shape": lambda n, c, h, w, c_out, s: (n, c_out, (h - 1) // s + 1, (w - 1) // s + 1),
+    "rnn.rnn_step": lambda x, h, w_ih, w_hh, b: torch.tanh(torch.nn.functional.linear(  # torch as referee
+        torch.tensor(x), torch.tensor(w_ih), torch.tensor(b)) + torch.tensor(h) @ torch.tensor(w_hh).T).numpy(),
+    "rnn.rnn_step_backward": lambda d, x, h, w_ih, w_hh, h_new: (
+        (d * (1 - h_new ** 2)) @ w_ih, (d * (1 - h_new ** 2)) @ w_hh, (d * (1 - h_new ** 2)).T @ x,
+        (d * (1 - h_new ** 2)).T @ h, (d * (1 - h_new ** 2)).sum(0)),
+    "rnn.lstm_step": lambda x, h, c, w_ih, w_hh, b: tuple(t.numpy() for t in torch._VF.lstm_cell(  # torch's kernel
+        torch.tensor(x), (torch.tensor(h), torch.tensor(c)), torch.tensor(w_ih), torch.tensor(w_hh), torch.tensor(b),
+        torch.zeros(len(b), dtype=torch.float64))),
+    "rnn.perplexity": lambda lp: math.exp(-float(np.mean(lp))),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -114,6 +123,14 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "modern_cnn.shift": (lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1)), "expected"),  # wraps around
     "modern_cnn.block_output_shape": (lambda n, c, h, w, c_out, s: (n, c_out, h // s, w // s),
                                       "part 3 of 4"),  # floor instead of ceil
+    "rnn.rnn_step": (lambda x, h, w_ih, w_hh, b: np.tanh(x @ w_ih.T + h @ w_hh + b), "expected"),  # W_hh not transposed
+    "rnn.rnn_step_backward": (lambda d, x, h, w_ih, w_hh, h_new: (d @ w_ih, d @ w_hh, d.T @ x, d.T @ h, d.sum(0)),
+                              "part 1 of 5"),  # forgot tanh's derivative
+    "rnn.lstm_step": (lambda x, h, c, w_ih, w_hh, b: (lambda f, i, g, o: (o * np.tanh(f * c + i * g), f * c + i * g))(
+        *[act(a) for act, a in zip((lambda v: 1 / (1 + np.exp(-v)),) * 2 + (np.tanh, lambda v: 1 / (1 + np.exp(-v))),
+                                   np.split(x @ w_ih.T + h @ w_hh.T + b, 4, axis=1))]),
+        "part 1 of 2"),  # the blocks read in the order f, i, g, o: forget and input gates swapped
+    "rnn.perplexity": (lambda lp: float(np.exp(-np.sum(lp))), "expected 50"),  # summed, not averaged
 }
 
 
@@ -125,6 +142,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("mlp.") for i in EXERCISES) >= 3
     assert sum(i.startswith("cnn.") for i in EXERCISES) >= 5
     assert sum(i.startswith("modern_cnn.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("rnn.") for i in EXERCISES) >= 4
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

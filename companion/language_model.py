@@ -1,0 +1,106 @@
+"""Recurrent language models in PyTorch (chapter: Recurrent neural networks): embedding → RNN, LSTM or
+GRU → linear layer to the vocabulary, trained by truncated backpropagation through time with gradient
+clipping, scored by perplexity, and sampled from.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from companion import torch as ct
+from companion.data.text import stream_batches
+
+KINDS = {"rnn": ct.RNN, "lstm": ct.LSTM, "gru": ct.GRU}
+
+
+class RecurrentLM(torch.nn.Module):
+    """P(w_{t+1} | w_1 … w_t) = softmax(W_out h_t + b_out), h_t from a ``kind`` layer over embeddings.
+
+    ``forward(ids, state=None)``: ids (N, T) int64 → (logits (N, T, V), final state). The recurrent layer
+    is companion.torch's (``fused`` runs torch's own kernel on its parameters, for speed), its initial weights
+    drawn from the NumPy generator ``rng``; the embedding and output layers draw from torch's generator.
+    """
+
+    def __init__(self, vocab_size, kind="lstm", embed_size=32, hidden_size=128, dtype=torch.float32, fused=True,
+                 rng=None, **layer_options):
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {tuple(KINDS)}, got {kind!r}")
+        self.kind = kind
+        self.embedding = torch.nn.Embedding(vocab_size, embed_size, dtype=dtype)
+        self.rnn = KINDS[kind](embed_size, hidden_size, batch_first=True, dtype=dtype, fused=fused, rng=rng,
+                                  **layer_options)
+        self.out = torch.nn.Linear(hidden_size, vocab_size, dtype=dtype)
+
+    def forward(self, ids, state=None):
+        output, state = self.rnn(self.embedding(ids), state)     # (N, T, H)
+        return self.out(output), state                          # (N, T, V)
+
+
+@dataclass
+class LMHistory:
+    step_loss: list = field(default_factory=list)      # every update's mean cross-entropy (nats per token)
+    grad_norm: list = field(default_factory=list)      # every update's gradient norm before clipping
+    seconds: float = 0.0
+
+
+def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, clip=1.0, optimizer="adam",
+             carry_state=True, max_updates=None):
+    """Truncated BPTT: the stream in ``batch_size`` rows, ``seq_len`` steps per update; with
+    ``carry_state`` each batch starts from the previous batch's final state, detached, so gradients flow
+    back at most ``seq_len`` steps while the state carries on. ``clip``: max gradient norm (None: off).
+    A loss that stops being finite ends training. Returns an :class:`LMHistory`."""
+    params = [p for p in model.parameters()]
+    opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
+    history, start = LMHistory(), time.perf_counter()
+    model.train()
+    for _ in range(epochs):
+        state = None
+        for x, y in stream_batches(train_ids, batch_size, seq_len):
+            logits, state = model(torch.as_tensor(x), ct.detach_state(state) if carry_state else None)
+            loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y).reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            grads = [p.grad for p in params]
+            if clip is not None:
+                grads, norm = ct.clip_grad_norm(grads, clip)
+                for p, g in zip(params, grads):
+                    p.grad = g
+            else:
+                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+            history.step_loss.append(loss.item())
+            history.grad_norm.append(float(norm))
+            if not np.isfinite(history.step_loss[-1]):
+                history.seconds = time.perf_counter() - start
+                return history
+            opt.step()
+            if max_updates is not None and len(history.step_loss) >= max_updates:
+                break
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@torch.no_grad()
+def log_probs(model, ids):
+    """(len(ids) - 1,) log P(ids[t] | ids[:t]) for t = 1 …, the whole stream read in one pass."""
+    model.eval()
+    ids = torch.as_tensor(np.asarray(ids))[None]                 # (1, T)
+    logits, _ = model(ids[:, :-1])
+    logp = torch.log_softmax(logits[0].double(), dim=-1)
+    return logp[torch.arange(ids.shape[1] - 1), ids[0, 1:]].numpy()
+
+
+@torch.no_grad()
+def next_logits(model, prompt_ids, steps, choose):
+    """Feed ``prompt_ids``, then ``steps`` times ask ``choose(logits as a NumPy (V,) array)`` for the next
+    token and feed it back. Returns the (steps,) chosen ids."""
+    model.eval()
+    logits, state = model(torch.as_tensor(np.asarray(prompt_ids))[None])
+    out = []
+    for _ in range(steps):
+        token = int(choose(logits[0, -1].double().numpy()))
+        out.append(token)
+        logits, state = model(torch.tensor([[token]]), state)
+    return np.array(out, dtype=np.int64)
