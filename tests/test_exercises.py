@@ -68,6 +68,10 @@ RIGHT = {
         torch.tensor(x), (torch.tensor(h), torch.tensor(c)), torch.tensor(w_ih), torch.tensor(w_hh), torch.tensor(b),
         torch.zeros(len(b), dtype=torch.float64))),
     "rnn.perplexity": lambda lp: math.exp(-float(np.mean(lp))),
+    "sequences.lag_features": lambda s, k: (np.array([s[i:i + k] for i in range(len(s) - k)]).reshape(-1, k), s[k:]),
+    "sequences.repeat_last_mse": lambda tr, te: float(np.mean((te - np.r_[tr[-1], te[:-1]]) ** 2)),
+    "sequences.decoder_inputs": lambda t, bos: np.pad(t, ((0, 0), (1, 0)), constant_values=bos)[:, :-1],
+    "sequences.rnn_shapes": lambda T, N, I, H, L, bi: ((T, N, H * (1 + bi)), (L * (1 + bi), N, H)),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -131,6 +135,13 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
                                    np.split(x @ w_ih.T + h @ w_hh.T + b, 4, axis=1))]),
         "part 1 of 2"),  # the blocks read in the order f, i, g, o: forget and input gates swapped
     "rnn.perplexity": (lambda lp: float(np.exp(-np.sum(lp))), "expected 50"),  # summed, not averaged
+    "sequences.lag_features": (lambda s, k: (np.lib.stride_tricks.sliding_window_view(s, k)[:-1], s[k - 1:-1]),
+                               "part 2 of 2"),  # the target is the window's own last value: a lag of 0
+    "sequences.repeat_last_mse": (lambda tr, te: float(np.mean((te[1:] - te[:-1]) ** 2)),
+                                  "expected 1.666667"),  # forgot the first test value, predicted from train
+    "sequences.decoder_inputs": (lambda t, bos: np.roll(t, 1, axis=1), "expected [[1 5 6 7]]"),  # <eos> wraps round
+    "sequences.rnn_shapes": (lambda T, N, I, H, L, bi: ((T, N, H * (1 + bi)), (L, N, H * (1 + bi))),
+                             "part 2 of 2"),  # directions stacked in the features, as in output
 }
 
 
@@ -143,6 +154,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("cnn.") for i in EXERCISES) >= 5
     assert sum(i.startswith("modern_cnn.") for i in EXERCISES) >= 3
     assert sum(i.startswith("rnn.") for i in EXERCISES) >= 4
+    assert sum(i.startswith("sequences.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

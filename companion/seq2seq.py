@@ -1,0 +1,170 @@
+"""A small encoder–decoder (sequence to sequence) in PyTorch: teacher-forced training, greedy decoding.
+
+Sutskever, Vinyals and Le (2014); Cho et al. (2014). The encoder reads the source and hands its final
+state to the decoder, which writes the target one token at a time. The encoder's outputs at every step
+are returned too, for the attention chapter to look back at.
+
+Shapes: source ids (N, S) padded after the end, with lengths (N,); target ids (N, T) ending in <eos>.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from companion._runtime import device as default_device
+from companion.torch.clip import clip_grad_norm
+from companion.torch.dense import Dense
+from companion.torch.embedding import Embedding
+from companion.torch.losses import cross_entropy
+from companion.torch.recurrent import GRU, LSTM, RNN
+
+_CELLS = {"gru": GRU, "lstm": LSTM, "rnn": RNN}
+
+
+def _cell(kind):
+    if kind not in _CELLS:
+        raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {kind!r}")
+    return _CELLS[kind]
+
+
+@dataclass
+class Seq2SeqConfig:
+    src_vocab: int
+    tgt_vocab: int
+    embed: int = 32
+    hidden: int = 128
+    cell: str = "gru"
+    pad: int = 0
+    bos: int = 1
+    eos: int = 2
+    fused: bool = True  # torch's kernel on the same parameters; False runs the step-by-step code
+
+
+class Encoder(torch.nn.Module):
+    """Embedding, then a recurrent layer over the valid steps only (packed by length)."""
+
+    def __init__(self, config, rng=None, device=None):
+        super().__init__()
+        self.embed = Embedding(config.src_vocab, config.embed, padding_idx=config.pad, rng=rng, device=device)
+        self.rnn = _cell(config.cell)(config.embed, config.hidden, batch_first=True, fused=config.fused, rng=rng,
+                                      device=device)
+
+    def forward(self, src, lengths):
+        """(outputs (N, S, H), state): outputs zero past each length; state at each source's last valid step."""
+        packed = pack_padded_sequence(self.embed(src), torch.as_tensor(lengths).cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        outputs, state = self.rnn(packed)
+        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.shape[1])
+        return outputs, state
+
+
+def _top_hidden(state):
+    """The last layer's hidden state (N, H) from a GRU/RNN state or an LSTM's (h, c)."""
+    h = state[0] if isinstance(state, tuple) else state
+    return h[-1]
+
+
+class Decoder(torch.nn.Module):
+    """Embedding, a recurrent layer started from the encoder's state, and a linear layer to logits.
+
+    As in Cho et al. (2014), the encoder's summary c (its final hidden state) is also an input at every
+    step, beside the previous token: the decoder need not carry c through its own state to the end.
+    """
+
+    def __init__(self, config, rng=None, device=None):
+        super().__init__()
+        self.embed = Embedding(config.tgt_vocab, config.embed, rng=rng, device=device)
+        self.rnn = _cell(config.cell)(config.embed + config.hidden, config.hidden, batch_first=True,
+                                      fused=config.fused, rng=rng, device=device)
+        self.out = Dense(config.hidden, config.tgt_vocab, rng=rng, device=device)
+
+    def forward(self, tokens, state, context):
+        """tokens (N, T), state, context (N, H) -> (logits (N, T, V), new state)."""
+        tokens = self.embed(tokens)                                              # (N, T, E)
+        context = context[:, None, :].expand(-1, tokens.shape[1], -1)            # (N, T, H)
+        outputs, state = self.rnn(torch.cat([tokens, context], dim=-1), state)
+        return self.out(outputs), state
+
+
+class Seq2Seq(torch.nn.Module):
+    """Encoder and decoder, initialized from a NumPy ``rng`` (a seed or a Generator) on ``device``
+    (default :func:`companion.device`)."""
+
+    def __init__(self, config, rng=None, device=None):
+        super().__init__()
+        rng = np.random.default_rng(rng)
+        device = default_device() if device is None else device
+        self.config = config
+        self.encoder, self.decoder = Encoder(config, rng, device), Decoder(config, rng, device)
+
+    @property
+    def device(self):
+        return self.decoder.out.weight.device
+
+    def decoder_inputs(self, tgt):
+        """Teacher forcing: <bos> followed by the true targets but the last, (N, T) -> (N, T)."""
+        return torch.cat([torch.full_like(tgt[:, :1], self.config.bos), tgt[:, :-1]], dim=1)
+
+    def forward(self, src, lengths, tgt):
+        """Teacher-forced logits (N, T, V): at step t the decoder reads the true token t-1."""
+        _, state = self.encoder(src, lengths)
+        logits, _ = self.decoder(self.decoder_inputs(tgt), state, _top_hidden(state))
+        return logits
+
+    @torch.no_grad()
+    def greedy(self, src, lengths, max_len):
+        """(N, max_len) ids on the CPU: at each step the most likely token, fed back as the next input."""
+        src = torch.as_tensor(src, device=self.device)
+        _, state = self.encoder(src, lengths)
+        context = _top_hidden(state)
+        token = torch.full((src.shape[0], 1), self.config.bos, dtype=torch.long, device=src.device)
+        out = []
+        for _ in range(max_len):
+            logits, state = self.decoder(token, state, context)
+            token = logits.argmax(-1)                                   # (N, 1)
+            out.append(token)
+        return torch.cat(out, dim=1).cpu()
+
+
+def _clip_(parameters, max_norm):
+    """Clip the gradients in place with companion's clip_grad_norm; returns the norm before clipping."""
+    parameters = [p for p in parameters if p.grad is not None]
+    clipped, norm = clip_grad_norm([p.grad for p in parameters], max_norm)
+    for p, g in zip(parameters, clipped):
+        p.grad = g
+    return float(norm)
+
+
+def train_seq2seq(model, src, lengths, tgt, epochs=5, batch_size=64, lr=3e-3, clip=1.0, seed=0):
+    """Teacher-forced training with Adam and gradient clipping; returns each epoch's mean loss (a list)."""
+    src, tgt = torch.as_tensor(src, device=model.device), torch.as_tensor(tgt, device=model.device)
+    lengths = torch.as_tensor(lengths)                     # stays on the CPU, as packing wants
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        order = torch.as_tensor(rng.permutation(len(src)))
+        total = 0.0
+        for start in range(0, len(src), batch_size):
+            idx = order[start:start + batch_size]
+            logits = model(src[idx], lengths[idx], tgt[idx])                              # (B, T, V)
+            loss = cross_entropy(logits.transpose(1, 2), tgt[idx],                        # (B, V, T) vs (B, T)
+                                 ignore_index=model.config.pad)
+            optimizer.zero_grad()
+            loss.backward()
+            _clip_(model.parameters(), clip)
+            optimizer.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(src))
+    model.eval()
+    return losses
+
+
+def exact_match(predicted, expected):
+    """The fraction of predicted strings equal to the expected ones."""
+    if len(predicted) != len(expected):
+        raise ValueError(f"{len(predicted)} predictions for {len(expected)} targets")
+    return float(np.mean([p == e for p, e in zip(predicted, expected)])) if expected else float("nan")

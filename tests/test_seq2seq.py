@@ -1,0 +1,105 @@
+"""The encoder-decoder and the recurrent forecaster: shapes, packing, teacher forcing, greedy decoding."""
+
+import numpy as np
+import pytest
+import torch
+
+from companion.data import dates
+from companion.forecasting import LastStepRegressor
+from companion.seq2seq import Seq2Seq, Seq2SeqConfig, _clip_, exact_match, train_seq2seq
+
+
+def small(cell="gru", fused=True, rng=0):
+    return Seq2Seq(Seq2SeqConfig(12, 9, embed=5, hidden=7, cell=cell, fused=fused), rng=rng, device="cpu")
+
+
+def batch():
+    src = torch.tensor([[3, 4, 5, 6], [7, 8, 0, 0], [9, 0, 0, 0]])  # padded after each source's end
+    return src, torch.tensor([4, 2, 1]), torch.tensor([[3, 4, 2], [5, 2, 0], [6, 7, 2]])
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_shapes_and_the_same_seed_gives_the_same_model(cell):
+    src, lengths, tgt = batch()
+    model = small(cell)
+    assert model(src, lengths, tgt).shape == (3, 3, 9)
+    assert model.greedy(src, lengths, max_len=5).shape == (3, 5)
+    outputs, _ = model.encoder(src, lengths)
+    assert outputs.shape == (3, 4, 7)
+    torch.testing.assert_close(small(cell)(src, lengths, tgt), model(src, lengths, tgt))
+
+
+def test_the_encoder_reads_only_each_sources_valid_steps():
+    src, lengths, _ = batch()
+    model = small()
+    outputs, state = model.encoder(src, lengths)
+    alone_out, alone_state = model.encoder(src[1:2, :2], torch.tensor([2]))   # the second source, unpadded
+    torch.testing.assert_close(state[:, 1], alone_state[:, 0])
+    torch.testing.assert_close(outputs[1, :2], alone_out[0])
+    assert torch.all(outputs[1, 2:] == 0) and torch.all(outputs[2, 1:] == 0)
+
+
+def test_fused_and_step_by_step_give_the_same_logits():
+    src, lengths, tgt = batch()
+    torch.testing.assert_close(small(fused=True)(src, lengths, tgt), small(fused=False)(src, lengths, tgt))
+
+
+def test_teacher_forcing_inputs_are_the_shifted_targets_and_logits_never_see_the_current_target():
+    src, lengths, tgt = batch()
+    model = small()
+    np.testing.assert_array_equal(model.decoder_inputs(tgt).numpy(), dates.shift_right(tgt.numpy(), 1))
+    logits = model(src, lengths, tgt)
+    for t in range(tgt.shape[1]):
+        changed = tgt.clone()
+        changed[:, t:] = 8                                           # the target at t and after
+        torch.testing.assert_close(model(src, lengths, changed)[:, :t + 1], logits[:, :t + 1])
+
+
+def test_greedy_decoding_is_the_argmax_of_teacher_forcing_on_its_own_outputs():
+    src, lengths, _ = batch()
+    model = small(rng=4)
+    greedy = model.greedy(src, lengths, max_len=6)
+    with torch.no_grad():
+        forced = model(src, lengths, greedy).argmax(-1)
+    torch.testing.assert_close(forced, greedy)
+
+
+def test_clipping_bounds_the_gradient_norm_and_training_learns_a_copy_task():
+    src, lengths, tgt = batch()
+    model = small()
+    model(src, lengths, tgt).pow(2).sum().mul(100).backward()
+    before = _clip_(model.parameters(), 0.5)
+    after = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters() if p.grad is not None]))
+    assert before > 0.5 and float(after) <= 0.5 + 1e-6
+    rng = np.random.default_rng(0)
+    digits = rng.integers(3, 9, size=(256, 3))                       # copy three digits, then <eos>
+    targets = np.concatenate([digits, np.full((256, 1), 2)], axis=1)
+    model = Seq2Seq(Seq2SeqConfig(12, 9, embed=8, hidden=32), rng=0, device="cpu")
+    losses = train_seq2seq(model, digits, np.full(256, 3), targets, epochs=15, batch_size=32, lr=0.02)
+    assert losses[-1] < 0.3 * losses[0]
+    decoded = model.greedy(torch.as_tensor(digits), torch.full((256,), 3), max_len=4).numpy()
+    assert exact_match([tuple(r) for r in decoded], [tuple(r) for r in targets]) > 0.5
+
+
+def test_exact_match_and_bad_arguments():
+    assert exact_match(["a", "b", "c", "d"], ["a", "x", "c", "y"]) == 0.5
+    with pytest.raises(ValueError, match="2 predictions for 1 targets"):
+        exact_match(["a", "b"], ["a"])
+    with pytest.raises(ValueError, match="cell must be one of"):
+        small(cell="transformer")
+    with pytest.raises(ValueError, match="cell must be one of"):
+        LastStepRegressor("cnn")
+
+
+def test_last_step_regressor_is_a_linear_layer_on_the_last_output():
+    torch.manual_seed(0)
+    x = torch.randn(5, 8, dtype=torch.float64)
+    net = LastStepRegressor("gru", hidden_size=6, rng=1, dtype=torch.float64, device="cpu")
+    out = net(x)
+    assert out.shape == (5, 1)
+    torch.testing.assert_close(net(x.unsqueeze(-1)), out)
+    hidden, _ = net.rnn(x.unsqueeze(-1))
+    torch.testing.assert_close(out, hidden[:, -1] @ net.head.weight.T + net.head.bias)
+    same = LastStepRegressor("gru", hidden_size=6, rng=1, dtype=torch.float64, device="cpu")
+    torch.testing.assert_close(same(x), out)
+    assert not torch.equal(LastStepRegressor("gru", hidden_size=6, rng=2, dtype=torch.float64)(x), out)
