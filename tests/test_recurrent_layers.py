@@ -129,9 +129,11 @@ def test_zero_initial_state_is_the_default(kind, nonlinearity):
 
 
 @pytest.mark.parametrize("kind,nonlinearity", CASES)
-def test_outputs_before_t_ignore_inputs_after_t(kind, nonlinearity):
-    params, x, states, _, _ = _problem(kind, 8, 2, 3, 4, seed=5)
-    opts = {} if nonlinearity is None else {"nonlinearity": nonlinearity}
+@pytest.mark.parametrize("num_layers", [1, 3])
+def test_outputs_before_t_ignore_inputs_after_t(kind, nonlinearity, num_layers):
+    params, x, states, _, _ = _problem(kind, 8, 2, 3, 4, seed=5, num_layers=num_layers)
+    opts = {"num_layers": num_layers} if nonlinearity is None else {"nonlinearity": nonlinearity,
+                                                                     "num_layers": num_layers}
     state_arg = tuple(states) if kind == "lstm" else states[0]
     out = CONVENIENCE[kind](x, state_arg, params, **opts)[0]
     changed = x.copy()
