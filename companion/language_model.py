@@ -19,8 +19,8 @@ class RecurrentLM(torch.nn.Module):
     """P(w_{t+1} | w_1 … w_t) = softmax(W_out h_t + b_out), h_t from a ``kind`` layer over embeddings.
 
     ``forward(ids, state=None)``: ids (N, T) int64 → (logits (N, T, V), final state). The recurrent layer
-    is companion.torch's (``fused`` runs torch's own kernel on its parameters, for speed), its initial weights
-    drawn from the NumPy generator ``rng``; the embedding and output layers draw from torch's generator.
+    is companion.torch's (``fused`` runs torch's own kernel on its parameters, for speed), the embedding's and
+    the recurrent layer's initial weights drawn from the NumPy generator ``rng``, the output layer's from torch's.
     """
 
     def __init__(self, vocab_size, kind="lstm", embed_size=32, hidden_size=128, dtype=torch.float32, fused=True,
@@ -29,7 +29,7 @@ class RecurrentLM(torch.nn.Module):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {tuple(KINDS)}, got {kind!r}")
         self.kind = kind
-        self.embedding = torch.nn.Embedding(vocab_size, embed_size, dtype=dtype)
+        self.embedding = ct.Embedding(vocab_size, embed_size, rng=rng, dtype=dtype)
         self.rnn = KINDS[kind](embed_size, hidden_size, batch_first=True, dtype=dtype, fused=fused, rng=rng,
                                   **layer_options)
         self.out = torch.nn.Linear(hidden_size, vocab_size, dtype=dtype)
@@ -83,17 +83,22 @@ def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, cli
 
 
 @torch.no_grad()
+def next_token_probs(model, ids):
+    """(len(ids) - 1, V) float64: row t is P(· | ids[:t + 1]), the whole stream read in one pass."""
+    model.eval()
+    logits, _ = model(torch.as_tensor(np.asarray(ids))[None, :-1])   # (1, T - 1, V)
+    return torch.softmax(logits[0].double(), dim=-1).numpy()
+
+
 def log_probs(model, ids):
     """(len(ids) - 1,) log P(ids[t] | ids[:t]) for t = 1 …, the whole stream read in one pass."""
-    model.eval()
-    ids = torch.as_tensor(np.asarray(ids))[None]                 # (1, T)
-    logits, _ = model(ids[:, :-1])
-    logp = torch.log_softmax(logits[0].double(), dim=-1)
-    return logp[torch.arange(ids.shape[1] - 1), ids[0, 1:]].numpy()
+    ids = np.asarray(ids)
+    probs = next_token_probs(model, ids)
+    return np.log(probs[np.arange(len(ids) - 1), ids[1:]])
 
 
 @torch.no_grad()
-def next_logits(model, prompt_ids, steps, choose):
+def generate(model, prompt_ids, steps, choose):
     """Feed ``prompt_ids``, then ``steps`` times ask ``choose(logits as a NumPy (V,) array)`` for the next
     token and feed it back. Returns the (steps,) chosen ids."""
     model.eval()

@@ -5,8 +5,10 @@ Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under
 
 from companion.widgets.depth_explorer import DepthExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
+from companion.widgets.gradient_flow import GradientFlowExplorer
 from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer
 from companion.widgets.playground import Playground
 from companion.widgets.receptive_field_explorer import ReceptiveFieldExplorer
 from companion.widgets.regularization_explorer import RegularizationExplorer
+from companion.widgets.sampling_explorer import SamplingExplorer
