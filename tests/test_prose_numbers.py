@@ -72,6 +72,10 @@ ALLOWED = {
         "11.3": "a fact: ResNet-152's 11.3 billion FLOPs (multiply-adds), as He et al. (2016) report",
         "15.3": "a fact: VGG-16's 15.3 billion FLOPs, as He et al. (2016) report",
     },
+    "09_rnn": {
+        "0.5": "an input: a sampling temperature, set in the code cell",
+        "1.5": "an input: a sampling temperature, set in the code cell",
+    },
     "09b_sequence_models": {
     },
 }
