@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from companion import torch as ct
+from companion._validate import NonFiniteError
 from companion.data.text import stream_batches
 
 KINDS = {"rnn": ct.RNN, "lstm": ct.LSTM, "gru": ct.GRU}
@@ -60,7 +61,11 @@ def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, cli
         state = None
         for x, y in stream_batches(train_ids, batch_size, seq_len):
             logits, state = model(torch.as_tensor(x), ct.detach_state(state) if carry_state else None)
-            loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y).reshape(-1))
+            try:
+                loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y).reshape(-1))
+            except NonFiniteError:                # the weights have already blown up: report, do not raise
+                history.step_loss.append(float("nan"))
+                break
             opt.zero_grad()
             loss.backward()
             grads = [p.grad for p in params]
@@ -73,11 +78,13 @@ def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, cli
             history.step_loss.append(loss.item())
             history.grad_norm.append(float(norm))
             if not np.isfinite(history.step_loss[-1]):
-                history.seconds = time.perf_counter() - start
-                return history
+                break
             opt.step()
             if max_updates is not None and len(history.step_loss) >= max_updates:
                 break
+        if history.step_loss and (not np.isfinite(history.step_loss[-1]) or
+                                  (max_updates is not None and len(history.step_loss) >= max_updates)):
+            break
     history.seconds = time.perf_counter() - start
     return history
 

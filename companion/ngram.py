@@ -6,7 +6,8 @@ An n-gram model predicts token w_t from the n - 1 tokens before it, by counting:
 * add-k: P(w | u) = (c(u, w) + k) / (c(u) + k V), u the n - 1 previous tokens, V the vocabulary size;
 * interpolated: P(w | u) = Σ_j λ_j P_j(w | last j - 1 tokens of u), a mixture of the maximum-likelihood
   estimates of orders j = 1 … n (weights λ summing to one), the unigram estimate add-k smoothed so that
-  no token has probability zero (Jelinek and Mercer's interpolation).
+  no token has probability zero (Jelinek and Mercer's interpolation). An order whose context never
+  occurred in training has no estimate; the weights of the orders that have one are renormalized.
 
 Perplexity is exp of the mean negative log-likelihood per token, exp(-(1/T) Σ_t log P(w_t | w_<t)).
 """
@@ -77,14 +78,14 @@ class NgramModel:
         return np.where(table[where] == keys, counts[where], 0)
 
     def _probs(self, n, grams):
-        """P_n(w | context) for (M, n) arrays of n-grams: add-k or maximum likelihood (0/0 -> 0)."""
+        """(P_n(w | context), context seen) for (M, n) arrays of n-grams: add-k, or for the interpolated
+        model the maximum-likelihood estimate (orders above 1; 0 where the context was never seen)."""
         full = self._count(self._counts[n], self._gram_keys(grams))
-        context = self._count(self._contexts[n], self._gram_keys(grams[:, :-1])) if n > 1 else self._total
-        if self.smoothing == "add-k":
-            return (full + self.k) / (context + self.k * self.vocab_size)
-        if n == 1:
-            return (full + self.k) / (context + self.k * self.vocab_size)
-        return np.divide(full, context, out=np.zeros(len(grams)), where=context > 0)
+        context = self._count(self._contexts[n], self._gram_keys(grams[:, :-1])) if n > 1 else \
+            np.full(len(grams), self._total)
+        if self.smoothing == "add-k" or n == 1:
+            return (full + self.k) / (context + self.k * self.vocab_size), context > 0
+        return np.divide(full, context, out=np.zeros(len(grams)), where=context > 0), context > 0
 
     def _gram_keys(self, grams):
         keys = np.zeros(len(grams), dtype=np.int64)
@@ -94,9 +95,11 @@ class NgramModel:
 
     def _prob_of_order(self, n, grams):
         if self.smoothing == "add-k":
-            return self._probs(n, grams)
-        weights = self.lambdas[:n] / self.lambdas[:n].sum()
-        return sum(w * self._probs(j, grams[:, n - j:]) for j, w in zip(range(1, n + 1), weights))
+            return self._probs(n, grams)[0]
+        probs, seen = zip(*(self._probs(j, grams[:, n - j:]) for j in range(1, n + 1)))
+        # an order whose context never occurred has no estimate: its weight goes to the orders that do
+        weights = np.array(seen, dtype=float) * self.lambdas[:n, None]        # (n, M)
+        return (weights * np.array(probs)).sum(axis=0) / weights.sum(axis=0)
 
     def log_prob(self, ids, context=None):
         """(len(ids),) natural-log probability of each token given the tokens before it."""
