@@ -93,22 +93,29 @@ def iterated_forecast(predict, windows, steps):
     return out
 
 
+def forecast_at_horizon(predict, values, lags, start, k):
+    """Forecasts of values[start:], each made k steps ahead: (len(values) - start,).
+
+    The forecast of values[t] reads the observed window values[t-k+1-lags : t-k+1] and feeds its own
+    outputs back for k steps (k = 1: one step ahead, from observed values only).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    origins = np.arange(start, len(values)) - k + 1    # where each forecast's first step lands
+    if k < 1 or origins[0] - lags < 0:
+        raise ValueError(f"horizon {k} needs {lags + k - 1} observed values before index {start}")
+    windows = np.stack([values[o - lags:o] for o in origins])
+    return iterated_forecast(predict, windows, k)[:, -1]
+
+
 def mse_by_horizon(predict, values, lags, start, horizons):
     """Test MSE of forecasts made k steps ahead, for each k in ``horizons``: an array (len(horizons),).
 
-    Every k is scored on the same targets values[start:]; the forecast of values[t] reads the observed
-    window values[t-k+1-lags : t-k+1] and iterates k steps. k = 1 is the one-step-ahead error.
+    Every k is scored on the same targets values[start:] (see :func:`forecast_at_horizon`); k = 1 is
+    the one-step-ahead error.
     """
     values = np.asarray(values, dtype=np.float64)
-    targets = np.arange(start, len(values))
-    errors = []
-    for k in horizons:
-        origins = targets - k + 1                      # where each forecast's first step lands
-        if k < 1 or origins[0] - lags < 0:
-            raise ValueError(f"horizon {k} needs {lags + k - 1} observed values before index {start}")
-        windows = np.stack([values[o - lags:o] for o in origins])
-        errors.append(np.mean((iterated_forecast(predict, windows, k)[:, -1] - values[targets]) ** 2))
-    return np.array(errors)
+    return np.array([np.mean((forecast_at_horizon(predict, values, lags, start, k) - values[start:]) ** 2)
+                     for k in horizons])
 
 
 def repeat_last(X):

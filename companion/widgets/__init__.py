@@ -4,6 +4,7 @@ Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under
 """
 
 from companion.widgets.depth_explorer import DepthExplorer
+from companion.widgets.forecast_explorer import ForecastExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
 from companion.widgets.gradient_flow import GradientFlowExplorer
 from companion.widgets.kernel_explorer import KernelExplorer
