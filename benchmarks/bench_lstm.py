@@ -9,39 +9,17 @@ shared machine are noisy, so each time is the best of several repeats, the two l
 so that both meet the same load.
 """
 
-import os
-import sys
-import time
-
-ONE_THREAD = "--one-thread" in sys.argv[1:]
-if ONE_THREAD:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+from _timing import ONE_THREAD, best_times, limit_threads  # first: sets the thread variables
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import companion.np as cnp  # noqa: E402
 
-if ONE_THREAD:
-    torch.set_num_threads(1)
-CLOCK = time.process_time if ONE_THREAD else time.perf_counter
+limit_threads(torch)
 # (name, T, N, I, H): the chapter's sunspot forecaster (window 20, LSTM 1 -> 32) and its character language
 # model (32 steps, embeddings of 32, hidden 128), then the issue's size
 SIZES = [("forecast", 20, 32, 1, 32), ("char LM", 32, 32, 32, 128), ("issue", 100, 32, 128, 128)]
-
-
-def best_times(steps, repeats=7):
-    """The best time of each function, their calls alternating (after one warm-up call each)."""
-    for step in steps:
-        step()
-    best = [float("inf")] * len(steps)
-    for _ in range(repeats):
-        for i, step in enumerate(steps):
-            start = CLOCK()
-            step()
-            best[i] = min(best[i], CLOCK() - start)
-    return best
 
 
 def numpy_step(layer, x, dout):

@@ -8,37 +8,15 @@ Prints each time and the ratios to torch.nn. Asserts nothing: timings on a share
 time is the best of several repeats, the three versions' calls alternating so that all meet the same load.
 """
 
-import os
-import sys
-import time
-
-ONE_THREAD = "--one-thread" in sys.argv[1:]
-if ONE_THREAD:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+from _timing import ONE_THREAD, best_times, limit_threads  # first: sets the thread variables
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from companion import torch as ct  # noqa: E402
 
-if ONE_THREAD:
-    torch.set_num_threads(1)
-CLOCK = time.process_time if ONE_THREAD else time.perf_counter
+limit_threads(torch)
 SIZES = [("chapter", 35, 32, 64, 128), ("issue", 100, 32, 128, 128)]  # (name, T, N, I, H)
-
-
-def best_times(steps, repeats=7):
-    """The best time of each function, their calls alternating (after one warm-up call each)."""
-    for step in steps:
-        step()
-    best = [float("inf")] * len(steps)
-    for _ in range(repeats):
-        for i, step in enumerate(steps):
-            start = CLOCK()
-            step()
-            best[i] = min(best[i], CLOCK() - start)
-    return best
 
 
 def forward_backward(layer, x):

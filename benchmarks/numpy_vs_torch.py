@@ -12,14 +12,7 @@ With other work on the machine, ``--one-thread`` is the steadier comparison: CPU
 time a process waits for a core, and a one-threaded call never waits for a second thread.
 """
 
-import os
-import sys
-import time
-
-ONE_THREAD = "--one-thread" in sys.argv[1:]
-if ONE_THREAD:  # before NumPy loads its BLAS
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+from _timing import ONE_THREAD, best_times, limit_threads  # first: sets the thread variables
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -30,21 +23,12 @@ from companion import torch as ctorch  # noqa: E402
 from companion.np import conv  # noqa: E402
 from companion.np.optim import Optimizer  # noqa: E402
 
-if ONE_THREAD:
-    torch.set_num_threads(1)
-CLOCK = time.process_time if ONE_THREAD else time.perf_counter
+limit_threads(torch)
 
 
 def best_pair(numpy_step, torch_step, repeats=15):
-    """The best time of each of two functions, their calls alternating (after one warm-up call each)."""
-    numpy_step(), torch_step()
-    best = [float("inf"), float("inf")]
-    for _ in range(repeats):
-        for i, fn in enumerate((numpy_step, torch_step)):
-            start = CLOCK()
-            fn()
-            best[i] = min(best[i], CLOCK() - start)
-    return best
+    """The best time of each of two functions, their calls alternating."""
+    return best_times([numpy_step, torch_step], repeats)
 
 
 def conv_pair(n, c, h, f, k=3, padding=1):
