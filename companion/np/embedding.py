@@ -10,6 +10,7 @@ import numpy as np
 from companion._init import embedding_init
 from companion._losses import check_embedding_args, normalize_padding_idx
 from companion._validate import check_finite
+from companion.np._state import checked_state
 
 
 def renorm_rows(weight, indices, max_norm, norm_type=2.0):
@@ -129,13 +130,7 @@ class Embedding:
 
     def load_state_dict(self, state):
         """Copy the table in from {"weight": (V, D) array or tensor}, e.g. a torch.nn.Embedding's state dict."""
-        if set(state) != {"weight"}:
-            raise ValueError(f"state_dict must have exactly the key 'weight', got {sorted(state)}")
-        value = state["weight"]
-        value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-        if value.shape != self.weight.shape:
-            raise ValueError(f"weight must have shape {self.weight.shape}, got {value.shape}")
-        self.weight[...] = value
+        self.weight[...] = checked_state(state, self.parameters())["weight"]
 
     def __repr__(self):
         options = "".join(f", {name}={getattr(self, name)}" for name in ("padding_idx", "max_norm")

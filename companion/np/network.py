@@ -9,6 +9,7 @@ import numpy as np
 
 from companion._init import init_dense
 from companion._validate import check_mlp_plan, sizes_from_params
+from companion.np._state import checked_state
 from companion.np.activations import Activation
 from companion.np.dense import Dense
 from companion.np.regularization import Dropout
@@ -61,20 +62,13 @@ class Sequential:
 
     def load_state_dict(self, state):
         """Copy parameters in from a dict with the same names and shapes (arrays or tensors)."""
-        own = self.state_dict()
-        if set(state) != set(own):
-            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
-                             f"unexpected {sorted(set(state) - set(own))}")
-        for key, value in state.items():
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if value.shape != own[key].shape:
-                raise ValueError(f"{key}: expected shape {own[key].shape}, got {value.shape}")
+        for key, value in checked_state(state, self.state_dict()).items():
             index, name = key.split(".", 1)
             layer = self.layers[int(index)]
             if "." in name:  # a composite layer (a residual block) loads its own sublayers
-                layer.load_state_dict({name: value.astype(own[key].dtype)}, strict=False)
+                layer.load_state_dict({name: value}, strict=False)
             else:
-                setattr(layer, name, value.astype(own[key].dtype))
+                setattr(layer, name, value)
 
     def gradients(self):
         """dL/dparameter after :meth:`backward`, under the same names as :meth:`state_dict`."""

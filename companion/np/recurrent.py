@@ -22,6 +22,7 @@ import numpy as np
 from companion._recurrent import (cell_init, check_cell_args, check_dropout, check_nonlinearity, param_names,
                                   sequence_init)
 # The step math and the sequence functions (the steps run through time) live in sequence.py; re-exported here.
+from companion.np._state import checked_state
 from companion.np.sequence import (STEPS, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
                                    lstm_forward, project_input, rnn, rnn_backward, rnn_forward)
 
@@ -272,15 +273,8 @@ class _Sequence:
 
     def load_state_dict(self, state):
         """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
-        own = self.parameters()
-        if set(state) != set(own):
-            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
-                             f"unexpected {sorted(set(state) - set(own))}")
-        for name, value in state.items():
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if value.shape != own[name].shape:
-                raise ValueError(f"{name}: expected shape {own[name].shape}, got {value.shape}")
-            setattr(self, name, value.astype(own[name].dtype))
+        for name, value in checked_state(state, self.parameters()).items():
+            setattr(self, name, value)
 
     def train(self, mode=True):
         self.training = bool(mode)

@@ -7,6 +7,7 @@ residual F(x) added to its input, out = ReLU(F(x) + shortcut(x)). Names follow t
 
 import numpy as np
 
+from companion.np._state import checked_state
 from companion.np.activations import Activation
 from companion.np.conv import Conv2d, Flatten
 from companion.np.pool import AdaptiveAvgPool2d
@@ -118,18 +119,10 @@ class ResidualBlock:
         return {**self.parameters(), **self.buffers()}
 
     def load_state_dict(self, state, strict=True):
-        own, kids = self.state_dict(), self._children()
-        if strict and set(state) != set(own):
-            raise ValueError(f"state_dict keys differ: missing {sorted(set(own) - set(state))}, "
-                             f"unexpected {sorted(set(state) - set(own))}")
-        for key, value in state.items():
-            if key not in own:
-                raise ValueError(f"unexpected key {key!r}")
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if value.shape != own[key].shape:
-                raise ValueError(f"{key}: expected shape {own[key].shape}, got {value.shape}")
+        kids = self._children()
+        for key, value in checked_state(state, self.state_dict(), strict).items():
             child, name = key.rsplit(".", 1)
-            setattr(kids[child], name, value.astype(own[key].dtype))
+            setattr(kids[child], name, value)
 
     def __repr__(self):
         norm = "" if self.batch_norm else ", batch_norm=False"
