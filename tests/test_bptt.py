@@ -7,6 +7,7 @@ import torch
 
 from companion._recurrent import cell_init
 from companion.np.bptt import hidden_gradient_norms
+from companion.torch import bptt as torch_bptt
 
 TORCH_CELLS = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
 
@@ -42,16 +43,25 @@ def test_norms_equal_autograd_through_torch_cells(kind, scale, keep_bias):
     assert ours[-1] == pytest.approx(1.0)                      # dL/dh_T = u, a unit vector
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_torch_twin_gives_the_same_norms(kind):
+    options = dict(input_size=3, batch_size=2, recurrent_scale=2.0, keep_bias=0.0 if kind == "rnn" else 1.0)
+    ours = hidden_gradient_norms(kind, 25, 6, rng=np.random.default_rng(5), **options)
+    twin = torch_bptt.hidden_gradient_norms(kind, 25, 6, rng=np.random.default_rng(5), **options)
+    np.testing.assert_allclose(ours, twin, rtol=1e-10)
+
+
 def test_plain_rnn_vanishes_and_large_weights_explode():
     assert hidden_gradient_norms("rnn", 60, 32)[0] < 1e-8
     assert hidden_gradient_norms("rnn", 60, 32, recurrent_scale=4.0)[0] > 1e3
     assert hidden_gradient_norms("lstm", 60, 32, keep_bias=4.0)[0] > 1e3 * hidden_gradient_norms("lstm", 60, 32)[0]
 
 
-def test_bad_arguments_are_clear_errors():
+@pytest.mark.parametrize("norms", [hidden_gradient_norms, torch_bptt.hidden_gradient_norms])
+def test_bad_arguments_are_clear_errors(norms):
     with pytest.raises(ValueError, match="kind"):
-        hidden_gradient_norms("transformer", 5, 4)
+        norms("transformer", 5, 4)
     with pytest.raises(ValueError, match="seq_len"):
-        hidden_gradient_norms("rnn", 0, 4)
+        norms("rnn", 0, 4)
     with pytest.raises(ValueError, match="keep_bias"):
-        hidden_gradient_norms("rnn", 5, 4, keep_bias=1.0)
+        norms("rnn", 5, 4, keep_bias=1.0)

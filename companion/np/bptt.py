@@ -16,16 +16,9 @@ from companion.np.recurrent import (gru_cell_backward, gru_cell_forward, lstm_ce
 KINDS = ("rnn", "lstm", "gru")
 
 
-def hidden_gradient_norms(kind, seq_len, hidden_size, input_size=8, batch_size=16, recurrent_scale=1.0, keep_bias=0.0,
-                          rng=None):
-    """(seq_len,) mean over the batch of ||dL/dh_t||, t = 1 … T, for L = u · h_T (u a unit vector).
-
-    The cell's weights are torch's default initialization, U(-1/√H, 1/√H), with weight_hh multiplied by
-    ``recurrent_scale``, and ``keep_bias`` added to the biases of the gate that keeps the old state: the
-    LSTM's forget gate f (rows H … 2H of bias_ih) or the GRU's update gate z (rows H … 2H too); the RNN
-    has no such gate and takes only 0. Inputs x_t ~ N(0, 1), (batch_size, input_size) per step. For the LSTM, h_t is
-    the hidden state (the gradient through the cell state c_t reaches h_{t-1} through the gates).
-    """
+def setup(kind, seq_len, hidden_size, input_size=8, batch_size=16, recurrent_scale=1.0, keep_bias=0.0, rng=None):
+    """The draws both backends share: (cell parameters, inputs (T, N, I), unit vector u (H,)); see
+    :func:`hidden_gradient_norms` for the arguments."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if int(seq_len) != seq_len or seq_len < 1:
@@ -39,7 +32,20 @@ def hidden_gradient_norms(kind, seq_len, hidden_size, input_size=8, batch_size=1
         params["bias_ih"][hidden_size:2 * hidden_size] += keep_bias     # f for the LSTM (i, f, g, o), z for the GRU (r, z, n)
     xs = rng.normal(size=(seq_len, batch_size, input_size))
     u = rng.normal(size=hidden_size)
-    u /= np.linalg.norm(u)
+    return params, xs, u / np.linalg.norm(u)
+
+
+def hidden_gradient_norms(kind, seq_len, hidden_size, input_size=8, batch_size=16, recurrent_scale=1.0, keep_bias=0.0,
+                          rng=None):
+    """(seq_len,) mean over the batch of ||dL/dh_t||, t = 1 … T, for L = u · h_T (u a unit vector).
+
+    The cell's weights are torch's default initialization, U(-1/√H, 1/√H), with weight_hh multiplied by
+    ``recurrent_scale``, and ``keep_bias`` added to the biases of the gate that keeps the old state: the
+    LSTM's forget gate f (rows H … 2H of bias_ih) or the GRU's update gate z (rows H … 2H too); the RNN
+    has no such gate and takes only 0. Inputs x_t ~ N(0, 1), (batch_size, input_size) per step. For the
+    LSTM, h_t is the hidden state (the gradient through the cell state c_t reaches h_{t-1} through the gates).
+    """
+    params, xs, u = setup(kind, seq_len, hidden_size, input_size, batch_size, recurrent_scale, keep_bias, rng)
     forward, backward = {"rnn": (rnn_cell_forward, rnn_cell_backward), "lstm": (lstm_cell_forward, lstm_cell_backward),
                          "gru": (gru_cell_forward, gru_cell_backward)}[kind]
     state, caches = None, []

@@ -66,7 +66,8 @@ _GATE_COLOUR = {"σ": "#f6d55c", "tanh": "#ed553b"}
 def _node(ax, xy, label, kind):
     x, y = xy
     if kind == "gate":
-        ax.add_patch(FancyBboxPatch((x - 0.32, y - 0.2), 0.64, 0.4, boxstyle="round,pad=0.03",
+        half = max(0.32, 0.055 * len(label))                  # wide enough for the label
+        ax.add_patch(FancyBboxPatch((x - half, y - 0.2), 2 * half, 0.4, boxstyle="round,pad=0.03",
                                     facecolor=_GATE_COLOUR.get(label, "#cccccc"), edgecolor="black", zorder=3))
         ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=4)
     elif kind == "op":
@@ -94,7 +95,8 @@ def _draw_cell(nodes, paths, notes, title, ax):
     for path in paths:
         _arrow(ax, [nodes[p][0] if isinstance(p, str) else p for p in path])
     for xy, text in notes:
-        ax.text(*xy, text, ha="center", va="center", fontsize=8, color="#333333")
+        ax.text(*xy, text, ha="center", va="center", fontsize=7, color="#333333", zorder=5,
+                bbox=dict(facecolor="#eef3fb", edgecolor="none", pad=0.5))       # hides the wire beneath
     ax.set_xlim(-0.4, 7.6)
     ax.set_ylim(-0.5, 4.4)
     ax.set_aspect("equal")
@@ -115,14 +117,14 @@ def draw_lstm_cell(ax=None):
         "mul_f": ((1.6, 3.2), "×", "op"), "mul_i": ((3.1, 2.4), "×", "op"), "add": ((3.1, 3.2), "+", "op"),
         "tanh_c": ((5.9, 2.4), "tanh", "gate"), "mul_o": ((5.9, 1.5), "×", "op"),
     }
-    paths = [["c_in", "mul_f"], ["mul_f", "add"], ["add", "c_out"], ["h_in", (1.0, 0.6), (1.0, 0.9)],
-             ["x", (1.0, 0.9)], [(1.0, 0.9), (1.6, 0.9), "f"], [(1.0, 0.9), (2.6, 0.9), "i"],
-             [(1.0, 0.9), (3.6, 0.9), "g"], [(1.0, 0.9), (4.6, 0.9), "o"], ["f", "mul_f"],
+    paths = [["c_in", "mul_f"], ["mul_f", "add"], ["add", "c_out"], ["h_in", (1.0, 0.6), (1.0, 0.72)],
+             ["x", (1.0, 0.72)], [(1.0, 0.72), (1.6, 0.72), "f"], [(1.0, 0.72), (2.6, 0.72), "i"],
+             [(1.0, 0.72), (3.6, 0.72), "g"], [(1.0, 0.72), (4.6, 0.72), "o"], ["f", "mul_f"],
              ["i", (2.6, 2.4), "mul_i"], ["g", (3.6, 2.4), "mul_i"], ["mul_i", "add"],
              [(5.9, 3.2), "tanh_c"], ["tanh_c", "mul_o"], ["o", "mul_o"], ["mul_o", (5.9, 0.6), "h_out"],
              [(6.3, 0.6), (6.3, 3.9), (5.9, 3.9), "h_up"]]
-    notes = [((1.6, 1.05), "forget f"), ((2.6, 1.05), "input i"), ((3.6, 1.05), "candidate g"),
-             ((4.6, 1.05), "output o"), ((4.5, 3.45), "cell state: only × and +")]
+    notes = [((1.6, 1.08), "forget f"), ((2.6, 1.08), "input i"), ((3.6, 1.08), "candidate g"),
+             ((4.6, 1.08), "output o"), ((4.5, 3.45), "cell state: only × and +")]
     return _draw_cell(nodes, paths, notes, "LSTM cell: c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)", ax)
 
 
@@ -132,18 +134,18 @@ def draw_gru_cell(ax=None):
     nodes = {
         "h_in": ((-0.1, 3.2), "$h_{t-1}$", "io"), "h_out": ((7.2, 3.2), "$h_t$", "io"),
         "x": ((1.0, -0.25), "$x_t$", "io"),
-        "r": ((1.8, 1.5), "σ", "gate"), "z": ((3.0, 1.5), "σ", "gate"), "n": ((4.6, 1.5), "tanh", "gate"),
-        "mul_z": ((3.0, 3.2), "×", "op"), "one_minus": ((3.8, 2.4), "1−", "op"), "mul_n": ((4.6, 2.4), "×", "op"),
-        "add": ((4.6, 3.2), "+", "op"), "mul_r": ((3.8, 0.75), "×", "op"),
+        "z": ((1.6, 1.5), "σ", "gate"), "r": ((2.8, 1.5), "σ", "gate"), "n": ((5.0, 1.5), "tanh", "gate"),
+        "lin": ((3.9, 0.85), "W_hn h + b_hn", "gate"), "mul_r": ((3.9, 1.5), "×", "op"),
+        "mul_z": ((1.6, 3.2), "×", "op"), "one_minus": ((2.8, 2.4), "1−", "op"), "mul_n": ((5.0, 2.4), "×", "op"),
+        "add": ((5.0, 3.2), "+", "op"),
     }
-    paths = [["h_in", "mul_z"], ["mul_z", "add"], ["add", "h_out"], [(0.6, 3.2), (0.6, 0.9)],
-             ["x", (1.0, 0.9)], [(0.6, 0.9), (1.8, 0.9), "r"], [(0.6, 0.9), (3.0, 0.9), "z"],
-             ["r", (1.8, 0.45), (3.8, 0.45), "mul_r"], [(0.6, 0.9), (0.6, 0.75), "mul_r"],
-             ["mul_r", (4.6, 0.75), "n"], [(1.0, 0.9), (1.0, 0.6), (4.3, 0.6), (4.3, 1.1), "n"],
-             ["z", "mul_z"], ["z", (3.0, 2.4), "one_minus"], ["one_minus", "mul_n"], ["n", "mul_n"],
-             ["mul_n", "add"]]
-    notes = [((1.8, 1.05), "reset r"), ((3.0, 1.05), "update z"), ((5.3, 1.5), "candidate n"),
-             ((4.6, 0.25), "r ⊙ (W_hn h + b_hn)")]
+    paths = [["h_in", "mul_z"], ["mul_z", "add"], ["add", "h_out"],
+             [(0.6, 3.2), (0.6, 0.45), (3.9, 0.45), "lin"],              # h_{t-1} down to the reset path
+             ["x", (1.0, 0.7)], [(0.6, 0.7), (1.6, 0.7), "z"], [(0.6, 0.7), (2.8, 0.7), "r"],
+             [(1.0, 0.7), (1.0, 0.15), (5.0, 0.15), "n"],                # x_t to the candidate
+             ["r", "mul_r"], ["lin", "mul_r"], ["mul_r", "n"],
+             ["z", "mul_z"], [(1.6, 2.4), "one_minus"], ["one_minus", "mul_n"], ["n", "mul_n"], ["mul_n", "add"]]
+    notes = [((1.6, 1.08), "update z"), ((2.8, 1.08), "reset r"), ((6.05, 1.5), "candidate n")]
     return _draw_cell(nodes, paths, notes, "GRU cell: h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}", ax)
 
 

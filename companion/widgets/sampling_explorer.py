@@ -12,13 +12,15 @@ from companion.np.sampling import sample_next
 
 
 class SamplingExplorer(widgets.VBox):
-    """A character n-gram model (interpolated, order ``order``) fitted to the book's prose; each draw
+    """A character n-gram model (interpolated, order ``order``) fitted to ``prose`` (by default the book's
+    chapters, :func:`companion.data.text.book_corpus`); each draw
     continues ``prompt`` for ``length`` characters, every character from
     softmax(log P(· | context) / temperature), restricted to the top_k likeliest when top-k is on.
     ``samples`` holds the current texts (three draws from seeds 0, 1, 2)."""
 
-    def __init__(self, order=5, draw=True, book_dir=None):
-        prose = " ".join(text.book_corpus(book_dir=book_dir).values())
+    def __init__(self, order=5, book_dir=None, prose=None):
+        if prose is None:                                         # the book's prose, read from its notebooks
+            prose = " ".join(text.book_corpus(book_dir=book_dir).values())
         chars = text.tokenize(prose, "char")
         self.vocab = text.Vocab(chars)
         self.model = NgramModel(order, len(self.vocab), smoothing="interpolated", k=0.01,
@@ -32,7 +34,6 @@ class SamplingExplorer(widgets.VBox):
         self.length = widgets.IntSlider(value=120, min=20, max=400, step=20, description="characters",
                                         continuous_update=False, style=style)
         self.out = widgets.HTML()
-        self._draw = draw
         for control in (self.prompt, self.temperature, self.top_k, self.length):
             control.observe(self._update, names="value")
         super().__init__([self.prompt, self.temperature, self.top_k, self.length, self.out])

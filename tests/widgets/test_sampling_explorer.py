@@ -57,3 +57,10 @@ def test_prompt_is_escaped_in_the_html(panel):
     panel.length.value = 20
     panel.prompt.value = "a <b>"
     assert "a &lt;b&gt;" in panel.out.value and len(panel.samples[0]) == 20
+
+
+def test_given_prose_replaces_the_book():
+    small = SamplingExplorer(order=2, prose="abab abab abab")
+    assert small.vocab.idx_to_token[1:] == ["a", "b", " "]
+    small.prompt.value, small.temperature.value = "a", 0.0
+    assert small.samples[0].startswith("bab")
