@@ -37,3 +37,18 @@ def test_drift_horizon_and_loss_plots():
     ax = plot_loss_curve([3.0, 2.0, 1.5])
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
     plt.close("all")
+
+
+def test_seq2seq_diagram_has_a_box_per_step_and_teacher_forced_inputs():
+    from companion.viz.sequences import draw_seq2seq
+
+    ax = draw_seq2seq("28 Nov", list("2026") + ["<eos>"])
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("enc") == 6 and texts.count("dec") == 5 and "c" in texts and "␣" in texts
+    for token in ["<bos>", "2", "0", "6", "<eos>"]:
+        assert token in texts
+    decoder_inputs = [t.get_text() for t in ax.texts if t.get_position()[1] == -1][6:]   # after the source row
+    assert decoder_inputs == ["<bos>", "2", "0", "2", "6"]                               # the targets shifted right
+    with pytest.raises(ValueError, match="at least one token"):
+        draw_seq2seq("", "1")
+    plt.close("all")

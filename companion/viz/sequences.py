@@ -67,3 +67,42 @@ def plot_loss_curve(losses, ax=None, label=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss")
     return ax
+
+
+def draw_seq2seq(source, target, ax=None):
+    """The encoder–decoder unrolled: one box per encoder step under its source token, the summary c, and
+    one box per decoder step with its input below (<bos>, then the previous target token, as in teacher
+    forcing) and its output above; a space is drawn as ␣. source, target: sequences of tokens (strings).
+    Returns the Axes."""
+    source, target = list(source), list(target)
+    if not source or not target:
+        raise ValueError("source and target need at least one token each")
+    if ax is None:
+        width = 0.62 * (len(source) + len(target)) + 2
+        ax = plt.subplots(figsize=(min(width, 14), 2.6))[1]
+    box = dict(boxstyle="round,pad=0.3", linewidth=1)
+    arrow = dict(arrowstyle="->", color="0.35", lw=0.9)
+    enc_x = np.arange(len(source), dtype=float)
+    dec_x = len(source) + 1.2 + np.arange(len(target), dtype=float)
+    for x, token in zip(enc_x, source):
+        ax.text(x, 0, "enc", ha="center", va="center", fontsize=8, bbox={**box, "facecolor": "#dbe8f6"})
+        ax.text(x, -1, "␣" if token == " " else token, ha="center", va="center", fontsize=9, family="monospace")
+        ax.annotate("", (x, -0.25), (x, -0.8), arrowprops=arrow)
+    inputs = ["<bos>"] + target[:-1]
+    for x, token, previous in zip(dec_x, target, inputs):
+        ax.text(x, 0, "dec", ha="center", va="center", fontsize=8, bbox={**box, "facecolor": "#f8e2c8"})
+        ax.text(x, -1, previous, ha="center", va="center", fontsize=9 if len(previous) == 1 else 7,
+                family="monospace", color="0.35")
+        ax.text(x, 1, token, ha="center", va="center", fontsize=9, family="monospace", fontweight="bold")
+        ax.annotate("", (x, -0.25), (x, -0.8), arrowprops=arrow)
+        ax.annotate("", (x, 0.75), (x, 0.25), arrowprops=arrow)
+    for xs in (enc_x, dec_x):
+        for a, b in zip(xs[:-1], xs[1:]):
+            ax.annotate("", (b - 0.3, 0), (a + 0.3, 0), arrowprops=arrow)
+    c_x = (enc_x[-1] + dec_x[0]) / 2
+    ax.annotate("", (dec_x[0] - 0.3, 0), (enc_x[-1] + 0.3, 0), arrowprops={**arrow, "color": "#b02a37", "lw": 1.6})
+    ax.text(c_x, 0.35, "c", ha="center", va="bottom", fontsize=11, color="#b02a37", style="italic")
+    ax.set_xlim(-0.7, dec_x[-1] + 0.7)
+    ax.set_ylim(-1.5, 1.5)
+    ax.axis("off")
+    return ax
