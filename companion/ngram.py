@@ -147,3 +147,16 @@ class NgramModel:
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
             raise ValueError(f"token ids must lie in [0, {self.vocab_size}), got {ids.min()} … {ids.max()}")
         return ids
+
+
+def unseen_fraction(train_ids, test_ids, n):
+    """The share of the n-grams of ``test_ids`` (every window of n tokens) that never occur in ``train_ids``."""
+    train_ids, test_ids = (np.asarray(a, dtype=np.int64).ravel() for a in (train_ids, test_ids))
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n}")
+    if len(test_ids) < n:
+        raise ValueError(f"a test stream of {len(test_ids)} tokens has no {n}-grams")
+    windows = [np.lib.stride_tricks.sliding_window_view(a, n) if len(a) >= n else np.zeros((0, n), np.int64)
+               for a in (train_ids, test_ids)]
+    seen = set(map(tuple, windows[0].tolist()))
+    return float(np.mean([g not in seen for g in map(tuple, windows[1].tolist())]))

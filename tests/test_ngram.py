@@ -111,3 +111,15 @@ def test_bad_arguments_are_clear_errors():
         NgramModel(2, 3).fit(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="too short"):
         NgramModel(3, 3).fit([0, 1])
+
+
+def test_unseen_fraction_counts_test_windows_missing_from_training():
+    from companion.ngram import unseen_fraction
+
+    train = [0, 1, 2, 0, 1]
+    assert unseen_fraction(train, [0, 1, 2, 2], 2) == pytest.approx(1 / 3)     # (2, 2) is new
+    assert unseen_fraction(train, [1, 2, 0], 3) == 0.0
+    assert unseen_fraction(train, [3], 1) == 1.0
+    assert unseen_fraction([0], [0, 0], 2) == 1.0                                # training too short for pairs
+    with pytest.raises(ValueError, match="no 3-grams"):
+        unseen_fraction(train, [0, 1], 3)
