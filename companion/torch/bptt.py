@@ -1,12 +1,12 @@
 """How far back a gradient reaches through a recurrent cell, by autograd (the twin of companion.np.bptt).
 
-The same draws as the NumPy reference (weights, inputs, u), the cells of companion.torch.recurrent run
+The same draws as the NumPy reference (weights, inputs, u; companion._bptt.setup), the cells of companion.torch.recurrent run
 forward, and one backward pass from L = u · h_T fills the gradient of every h_t at once.
 """
 
 import torch
 
-from companion.np.bptt import setup
+from companion._bptt import setup
 from companion.torch.recurrent import gru_cell, lstm_cell, rnn_cell
 
 _CELLS = {"rnn": rnn_cell, "lstm": lstm_cell, "gru": gru_cell}
