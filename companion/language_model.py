@@ -105,6 +105,24 @@ def log_probs(model, ids):
 
 
 @torch.no_grad()
+def forget_gates(model, ids):
+    """(len(ids), H) float64: the LSTM language model's forget gate f_t = σ(W_if e_t + b_if + W_hf h_{t-1} + b_hf)
+    at every step of reading ``ids`` from a zero state (e_t the embedding of ids[t]; gate rows H … 2H, torch's
+    order i, f, g, o)."""
+    if model.kind != "lstm":
+        raise ValueError(f"forget gates belong to an LSTM, not a {model.kind!r} model")
+    model.eval()
+    emb = model.embedding(torch.as_tensor(np.asarray(ids))[None])          # (1, T, E)
+    hs, _ = model.rnn(emb)                                                  # (1, T, H): h_1 … h_T
+    p = {k: t.detach().double() for k, t in model.rnn.state_dict().items()}
+    rows = slice(hs.shape[-1], 2 * hs.shape[-1])
+    h_prev = torch.cat([torch.zeros_like(hs[0, :1]), hs[0, :-1]]).double()   # h_0 = 0, …, h_{T-1}
+    a = (emb[0].double() @ p["weight_ih_l0"][rows].T + p["bias_ih_l0"][rows]
+         + h_prev @ p["weight_hh_l0"][rows].T + p["bias_hh_l0"][rows])
+    return torch.sigmoid(a).numpy()
+
+
+@torch.no_grad()
 def generate(model, prompt_ids, steps, choose):
     """Feed ``prompt_ids``, then ``steps`` times ask ``choose(logits as a NumPy (V,) array)`` for the next
     token and feed it back. Returns the (steps,) chosen ids."""

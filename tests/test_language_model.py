@@ -91,3 +91,22 @@ def test_a_diverging_run_stops_and_the_kind_is_checked():
     assert len(history.step_loss) == 1 and not np.isfinite(history.step_loss[0])
     with pytest.raises(ValueError, match="kind"):
         lm.RecurrentLM(5, "transformer")
+
+
+def test_forget_gates_are_those_of_the_lstm_stepping_through_the_text():
+    torch.manual_seed(0)
+    model = lm.RecurrentLM(6, "lstm", embed_size=3, hidden_size=4, dtype=torch.float64, rng=np.random.default_rng(2))
+    ids = np.array([1, 5, 2, 2, 0, 3])
+    p = {k: t.detach() for k, t in model.rnn.state_dict().items()}
+    cell = torch.nn.LSTMCell(3, 4, dtype=torch.float64)
+    cell.load_state_dict({k[:-3]: v for k, v in p.items()})              # weight_ih_l0 -> weight_ih
+    h = c = torch.zeros(1, 4, dtype=torch.float64)
+    want = []
+    with torch.no_grad():
+        for e in model.embedding(torch.tensor(ids)):
+            a = e[None] @ p["weight_ih_l0"].T + p["bias_ih_l0"] + h @ p["weight_hh_l0"].T + p["bias_hh_l0"]
+            want.append(torch.sigmoid(a[0, 4:8]).numpy())                 # gate order i, f, g, o
+            h, c = cell(e[None], (h, c))
+    np.testing.assert_allclose(lm.forget_gates(model, ids), np.array(want), rtol=1e-12)
+    with pytest.raises(ValueError, match="LSTM"):
+        lm.forget_gates(lm.RecurrentLM(6, "gru", embed_size=3, hidden_size=4), ids)

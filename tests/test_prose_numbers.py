@@ -75,6 +75,7 @@ ALLOWED = {
     "09_rnn": {
         "0.5": "an input: a sampling temperature, set in the code cell",
         "1.5": "an input: a sampling temperature, set in the code cell",
+        "0.9": "an input: the threshold above which the chapter counts a forget gate as open, set in the code cell",
     },
     "09b_sequence_models": {
     },
