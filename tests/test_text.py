@@ -92,3 +92,13 @@ def test_stream_batches_continue_each_row_across_batches():
         list(text.stream_batches(np.arange(10), 4, 5))
     with pytest.raises(ValueError, match="positive"):
         list(text.stream_batches(ids, 0, 5))
+
+
+def test_a_clone_in_the_working_folder_is_found(tmp_path, monkeypatch):
+    clone = tmp_path / "some-clone" / "book"
+    clone.mkdir(parents=True)
+    for name in text.CORPUS_CHAPTERS:
+        _notebook(clone, name, [("markdown", f"Chapter {name}")])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(text, "__file__", str(tmp_path / "site-packages" / "companion" / "data" / "text.py"))
+    assert text.book_corpus()["07_mlp"] == "chapter 07 mlp"

@@ -27,18 +27,22 @@ _MARKUP = re.compile(r"[#*_>|]")
 
 
 def _book_dir(book_dir=None):
-    """The folder that holds the chapters: the one given, else book/ beside the package or the working
-    directory (a clone of the repository), else the working directory itself."""
+    """The folder that holds the chapters: the one given, else book/ beside the package or in the working
+    directory (a clone of the repository), the working directory itself, or book/ in a clone made in the
+    working directory (as in Colab)."""
     if book_dir is not None:
         candidates = [pathlib.Path(book_dir)]
     else:
         here = pathlib.Path(__file__).resolve().parents[2]
-        candidates = [here / "book", pathlib.Path.cwd() / "book", pathlib.Path.cwd(), pathlib.Path.cwd().parent / "book"]
+        cwd = pathlib.Path.cwd()
+        candidates = [here / "book", cwd / "book", cwd, cwd.parent / "book", *sorted(cwd.glob("*/book"))]
     for folder in candidates:
         if (folder / f"{CORPUS_CHAPTERS[0]}.ipynb").exists():
             return folder
     raise FileNotFoundError(f"no chapter notebooks ({CORPUS_CHAPTERS[0]}.ipynb, …) in any of "
-                            f"{[str(c) for c in candidates]}; pass book_dir= the repository's book/ folder")
+                            f"{[str(c) for c in candidates]}; pass book_dir= the repository's book/ folder (in "
+                            "Colab, where only the package is installed, clone the book's repository into the "
+                            "working folder first: !git clone --depth 1 <the repository's address>)")
 
 
 def clean_markdown(source):
