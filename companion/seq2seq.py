@@ -108,7 +108,8 @@ class Seq2Seq(torch.nn.Module):
         return torch.cat([torch.full_like(tgt[:, :1], self.config.bos), tgt[:, :-1]], dim=1)
 
     def forward(self, src, lengths, tgt):
-        """Teacher-forced logits (N, T, V): at step t the decoder reads the true token t-1."""
+        """Teacher-forced logits (N, T, V) on the model's device: at step t the decoder reads the true token t-1."""
+        src, tgt = torch.as_tensor(src, device=self.device), torch.as_tensor(tgt, device=self.device)
         _, state = self.encoder(src, lengths)
         logits, _ = self.decoder(self.decoder_inputs(tgt), state, _top_hidden(state))
         return logits

@@ -103,3 +103,11 @@ def test_last_step_regressor_is_a_linear_layer_on_the_last_output():
     same = LastStepRegressor("gru", hidden_size=6, rng=1, dtype=torch.float64, device="cpu")
     torch.testing.assert_close(same(x), out)
     assert not torch.equal(LastStepRegressor("gru", hidden_size=6, rng=2, dtype=torch.float64)(x), out)
+
+
+def test_inputs_on_another_device_are_moved_to_the_models():
+    src, lengths, tgt = batch()
+    model = small()
+    logits = model(src.numpy(), lengths.numpy(), tgt.numpy())     # arrays, not tensors: converted and moved
+    assert logits.device == model.device
+    torch.testing.assert_close(logits, model(src, lengths, tgt))
