@@ -124,13 +124,21 @@ def forget_gates(model, ids):
 
 @torch.no_grad()
 def generate(model, prompt_ids, steps, choose):
-    """Feed ``prompt_ids``, then ``steps`` times ask ``choose(logits as a NumPy (V,) array)`` for the next
-    token and feed it back. Returns the (steps,) chosen ids."""
+    """Feed ``prompt_ids``, then ``steps`` times ask ``choose(logits)`` for the next token and feed it back.
+
+    prompt_ids (P,) gives one continuation: choose sees a (V,) NumPy array, and the result is (steps,).
+    prompt_ids (N, P) continues N prompts at once: choose sees (N, V) and returns (N,); the result is
+    (N, steps).
+    """
     model.eval()
-    logits, state = model(torch.as_tensor(np.asarray(prompt_ids))[None])
+    prompt = np.asarray(prompt_ids)
+    batched = prompt.ndim == 2
+    logits, state = model(torch.as_tensor(prompt if batched else prompt[None]))
     out = []
     for _ in range(steps):
-        token = int(choose(logits[0, -1].double().numpy()))
-        out.append(token)
-        logits, state = model(torch.tensor([[token]]), state)
-    return np.array(out, dtype=np.int64)
+        last = logits[:, -1].double().numpy()                               # (N, V)
+        tokens = np.asarray(choose(last if batched else last[0]), dtype=np.int64).reshape(-1)
+        out.append(tokens)
+        logits, state = model(torch.as_tensor(tokens)[:, None], state)
+    out = np.stack(out, axis=1)                                             # (N, steps)
+    return out if batched else out[0]

@@ -110,3 +110,13 @@ def test_forget_gates_are_those_of_the_lstm_stepping_through_the_text():
     np.testing.assert_allclose(lm.forget_gates(model, ids), np.array(want), rtol=1e-12)
     with pytest.raises(ValueError, match="LSTM"):
         lm.forget_gates(lm.RecurrentLM(6, "gru", embed_size=3, hidden_size=4), ids)
+
+
+def test_generating_a_batch_equals_generating_each_prompt_alone():
+    torch.manual_seed(0)
+    model = lm.RecurrentLM(5, "gru", embed_size=3, hidden_size=4, dtype=torch.float64, rng=np.random.default_rng(0))
+    prompts = np.array([[0, 1, 2], [4, 4, 3]])
+    batch = lm.generate(model, prompts, 6, lambda logits: logits.argmax(axis=-1))
+    assert batch.shape == (2, 6)
+    for row, prompt in zip(batch, prompts):
+        np.testing.assert_array_equal(row, lm.generate(model, prompt, 6, np.argmax))
