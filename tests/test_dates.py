@@ -97,3 +97,14 @@ def test_encode_batch_pads_after_the_end_and_counts_bos_and_eos():
 def test_shift_right_puts_bos_first_and_drops_the_last_target():
     targets = np.array([[5, 6, 7, 2], [8, 9, 2, 0]])
     np.testing.assert_array_equal(dates.shift_right(targets, 1), [[1, 5, 6, 7], [1, 8, 9, 2]])
+
+
+def test_part_accuracy_and_accuracy_by_group():
+    expected = ["2026-11-28", "1999-01-05", "2001-12-31"]
+    predicted = ["2026-11-29", "1999-01-05", "2010-12-31"]
+    assert dates.part_accuracy(predicted, expected) == {"year": 2 / 3, "month": 1.0, "day": 2 / 3}
+    assert dates.accuracy_by(["a", "b", "a"], predicted, expected) == {"a": (2, 0.0), "b": (1, 1.0)}
+    with pytest.raises(ValueError, match="as many predictions as targets"):
+        dates.part_accuracy(predicted[:2], expected)
+    with pytest.raises(ValueError, match="differ in length"):
+        dates.accuracy_by(["a"], predicted, expected)

@@ -162,3 +162,25 @@ def shift_right(targets, bos):
     """
     targets = np.asarray(targets)
     return np.concatenate([np.full(targets.shape[:-1] + (1,), bos, dtype=targets.dtype), targets[..., :-1]], axis=-1)
+
+
+ISO_PARTS = {"year": slice(0, 4), "month": slice(5, 7), "day": slice(8, 10)}
+
+
+def part_accuracy(predicted, expected):
+    """{"year", "month", "day"}: the fraction of predicted ISO strings whose part equals the expected one's."""
+    if len(predicted) != len(expected) or not expected:
+        raise ValueError(f"need as many predictions as targets, at least one: got {len(predicted)} and {len(expected)}")
+    return {part: float(np.mean([p[where] == e[where] for p, e in zip(predicted, expected)]))
+            for part, where in ISO_PARTS.items()}
+
+
+def accuracy_by(groups, predicted, expected):
+    """{group: (count, exact-match fraction)} over the pairs, grouped by ``groups`` (e.g. each pair's format)."""
+    if not len(groups) == len(predicted) == len(expected):
+        raise ValueError(f"groups, predicted and expected differ in length: {len(groups)}, {len(predicted)}, "
+                         f"{len(expected)}")
+    hits = {}
+    for group, p, e in zip(groups, predicted, expected):
+        hits.setdefault(group, []).append(p == e)
+    return {group: (len(h), float(np.mean(h))) for group, h in hits.items()}
