@@ -48,7 +48,7 @@ def test_notebook_starts_with_the_generated_colab_cell(path):
 
 def test_colab_cell_points_at_the_configured_repository():
     url, ref = colab_cell.repository_source()
-    assert f"git+{url}.git@{ref}" in colab_cell.cell_source()
+    assert f'"{url}.git"' in colab_cell.cell_source() and f'"--branch", "{ref}"' in colab_cell.cell_source()
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["branch"] == ref and config["launch_buttons"]["colab_url"]
 
@@ -61,14 +61,16 @@ def test_colab_cell_does_nothing_outside_colab(tmp_path):
 
 
 def test_colab_cell_installs_the_package_inside_colab(tmp_path):
-    """Run the cell with a stand-in google.colab module and the source pointed at this checkout."""
+    """Run the cell with a stand-in google.colab module and the repository pointed at this checkout: it
+    clones the repository into the working folder, where the chapters are found as a corpus, and installs
+    the package from the clone."""
     fake = tmp_path / "fake" / "google" / "colab"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
     target = tmp_path / "target"
     # pip reads PIP_NO_BUILD_ISOLATION=0 as build_isolation=False: build with this environment's
     # setuptools, so that PIP_TARGET does not leak into an isolated build environment.
-    env = dict(os.environ, PYTHONPATH=str(tmp_path / "fake"), COMPANION_SOURCE=str(ROOT),
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "fake"), COMPANION_REPOSITORY=f"file://{ROOT}",
                PIP_TARGET=str(target), PIP_NO_DEPS="1", PIP_NO_BUILD_ISOLATION="0",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     result = subprocess.run([sys.executable, "-c", colab_cell.cell_source()], cwd=tmp_path, env=env,
@@ -80,6 +82,12 @@ def test_colab_cell_installs_the_package_inside_colab(tmp_path):
                            text=True, timeout=60)
     assert check.returncode == 0, check.stderr
     assert pathlib.Path(check.stdout.strip()).is_relative_to(target)
+    clone = tmp_path / ROOT.name
+    found = subprocess.run([sys.executable, "-c", "from companion.data.text import _book_dir; print(_book_dir())"],
+                           cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(target)), capture_output=True,
+                           text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert pathlib.Path(found.stdout.strip()) == clone / "book"
 
 
 def test_colab_cell_tool_check_mode_flags_a_stale_notebook(tmp_path, monkeypatch):

@@ -20,7 +20,8 @@ MARKER = "# Colab set-up"
 TAGS = ["remove-cell"]  # the HTML reader does not need it; a Colab reader runs it first
 
 TEMPLATE = '''{marker} (written by tools/colab_cell.py from _config.yml: edit there, not here).
-# In Google Colab this installs the book's companion package; anywhere else it does nothing.
+# In Google Colab this clones the book's repository (the chapters are data too: the recurrent chapter
+# reads their prose as its corpus) and installs the companion package from it; elsewhere it does nothing.
 import importlib
 import os
 import subprocess
@@ -33,8 +34,12 @@ except ImportError:
     IN_COLAB = False
 
 if IN_COLAB:
-    source = os.environ.get("COMPANION_SOURCE", "git+{url}@{ref}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    repository = os.environ.get("COMPANION_REPOSITORY", "{url}")
+    clone = os.path.basename(repository.rstrip("/")).removesuffix(".git")
+    if not os.path.isdir(clone):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{ref}", repository, clone],
+                       check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"./{{clone}}"], check=True)
     importlib.invalidate_caches()'''
 
 
