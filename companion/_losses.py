@@ -66,7 +66,7 @@ def cross_entropy_kind(input, target, weight, ignore_index, reduction, label_smo
         if not is_floating(target):
             raise TypeError("a target of the input's shape holds class probabilities and must be floating-point, "
                             f"got dtype {target.dtype}")
-        if ignore_index != -100:  # torch raises here too: a soft target has no single class to ignore
+        if ignore_index >= 0:  # as torch: a soft target has no single class to ignore (a negative one is unused)
             raise ValueError(f"ignore_index={ignore_index} applies only to class-index targets, not to "
                              "probability targets")
         return "probs"

@@ -90,6 +90,15 @@ def test_all_ignored_mean_is_nan_as_in_torch():
     assert np.isnan(float(lt.cross_entropy(torch.tensor(x), torch.tensor(target))))
 
 
+def test_probability_targets_accept_a_negative_ignore_index_and_ignore_it_as_torch_does():
+    x, target = _ce_case((3, C), True, seed=6)
+    want = float(F.cross_entropy(torch.tensor(x), torch.tensor(target), ignore_index=-5))
+    assert np.isclose(lnp.cross_entropy(x, target, ignore_index=-5), want)
+    assert np.isclose(float(lt.cross_entropy(torch.tensor(x), torch.tensor(target), ignore_index=-5)), want)
+    with pytest.raises(RuntimeError, match="ignore_index"):  # and a class index is refused there as here
+        F.cross_entropy(torch.tensor(x), torch.tensor(target), ignore_index=0)
+
+
 def test_cross_entropy_agrees_with_the_existing_softmax_cross_entropy():
     x, target = _ce_case((6, C), False, seed=4)
     assert np.isclose(lnp.cross_entropy(x, target), lnp.softmax_cross_entropy(x, target))
