@@ -76,6 +76,16 @@ def test_temperature_zero_is_greedy_and_small_temperatures_approach_it():
     assert int(sample_next_torch(torch.tensor(LOGITS), 0)) == 0
 
 
+@pytest.mark.parametrize("temperature", [1e-200, 1e-310])
+def test_tiny_temperatures_overflow_nothing_and_stay_greedy(temperature):
+    """logits / T overflows for such T; the sampler must still return the argmax (not NaN, not class 0)."""
+    logits = np.array([[1.0, 2.0, 0.0], [-3.0, -4.0, -2.5], [1e300, -1e300, 0.0]])
+    with np.errstate(invalid="raise"):  # no inf - inf anywhere
+        assert sample_next(logits, temperature, rng=np.random.default_rng(0)).tolist() == [1, 2, 0]
+    assert sample_next_torch(torch.tensor(logits), temperature).tolist() == [1, 2, 0]
+    assert sample_next_torch(torch.tensor(logits[:2], dtype=torch.float32), temperature, top_k=2).tolist() == [1, 2]
+
+
 def test_rows_are_drawn_from_their_own_distributions_and_seeds_repeat():
     logits = np.array([[0.0, 50.0, 0.0], [50.0, 0.0, 0.0]])  # each row all but certain of its own class
     assert list(sample_next(logits, rng=np.random.default_rng(3))) == [1, 0]

@@ -31,7 +31,10 @@ def sample_next(logits, temperature=1.0, top_k=None, rng=None):
     if temperature == 0:
         choice = logits.argmax(axis=-1)
     else:
-        z = logits / temperature
+        # the largest logit is moved to 0 first (softmax ignores the shift), so that a tiny temperature sends
+        # the others to -inf instead of overflowing every entry to +-inf (which would give NaN)
+        with np.errstate(over="ignore"):
+            z = (logits - logits.max(axis=-1, keepdims=True)) / temperature
         probs = softmax(np.atleast_2d(z if top_k is None else top_k_logits(z, top_k)))
         uniform = (np.random.random if rng is None else rng.random)((probs.shape[0], 1))
         # inverse CDF: the first class whose cumulative probability exceeds u times the total (the total,

@@ -21,6 +21,10 @@ def sample_next(logits, temperature=1.0, top_k=None, generator=None):
     with torch.no_grad():
         if temperature == 0:
             return logits.argmax(dim=-1)
-        z = logits / temperature
+        # shift the largest logit to 0 first (softmax ignores it): a tiny temperature then sends the others
+        # to -inf rather than overflowing every entry (NaN probabilities); the maximum stays 0 even where
+        # T rounds to 0 in the logits' dtype (float32 below about 1e-45), which would make it 0/0
+        shifted = logits - logits.amax(dim=-1, keepdim=True)
+        z = torch.where(shifted == 0, torch.zeros_like(shifted), shifted / temperature)
         probs = torch.softmax(z if top_k is None else top_k_logits(z, top_k), dim=-1)
         return torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=generator).reshape(logits.shape[:-1])
