@@ -38,7 +38,7 @@ def plot_gradient_norms(norms, ax=None):
         values = np.asarray(values, dtype=float)
         ax.semilogy(np.arange(1, len(values) + 1), np.maximum(values, 1e-300), label=label)
     ax.set_xlabel("time step t (the loss is on the last step)")
-    ax.set_ylabel("‖dL/dh_t‖")
+    ax.set_ylabel(r"$\|\partial L / \partial h_t\|$")
     ax.set_title("How much of the gradient reaches step t", fontsize=10)
     ax.legend(fontsize=8)
     return ax
@@ -125,7 +125,7 @@ def draw_lstm_cell(ax=None):
              [(6.3, 0.6), (6.3, 3.9), (5.9, 3.9), "h_up"]]
     notes = [((1.6, 1.08), "forget f"), ((2.6, 1.08), "input i"), ((3.6, 1.08), "candidate g"),
              ((4.6, 1.08), "output o"), ((4.5, 3.45), "cell state: only × and +")]
-    return _draw_cell(nodes, paths, notes, "LSTM cell: c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)", ax)
+    return _draw_cell(nodes, paths, notes, r"LSTM cell: $c_t = f \odot c_{t-1} + i \odot g$,   $h_t = o \odot \tanh(c_t)$", ax)
 
 
 def draw_gru_cell(ax=None):
@@ -146,7 +146,7 @@ def draw_gru_cell(ax=None):
              ["r", "mul_r"], ["lin", "mul_r"], ["mul_r", "n"],
              ["z", "mul_z"], [(1.6, 2.4), "one_minus"], ["one_minus", "mul_n"], ["n", "mul_n"], ["mul_n", "add"]]
     notes = [((1.6, 1.08), "update z"), ((2.8, 1.08), "reset r"), ((6.05, 1.5), "candidate n")]
-    return _draw_cell(nodes, paths, notes, "GRU cell: h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}", ax)
+    return _draw_cell(nodes, paths, notes, r"GRU cell: $h_t = (1 - z) \odot n + z \odot h_{t-1}$", ax)
 
 
 def show_samples(samples, title=None):
