@@ -192,6 +192,9 @@ def step_mask(lengths, steps, batch):
     if lengths.shape != (batch,) or not np.issubdtype(lengths.dtype, np.integer):
         raise ValueError(f"lengths must be {batch} integers (one per sequence), got {lengths.dtype} array of "
                          f"shape {lengths.shape}")
+    if batch == 0:  # torch's pack_padded_sequence refuses an empty batch too
+        raise ValueError("lengths needs at least one sequence, but x has an empty batch (N = 0): call without "
+                         "lengths")
     if lengths.min() < 1 or lengths.max() > steps:
         raise ValueError(f"every length must be between 1 and the number of time steps {steps}, got {lengths}")
     return (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]

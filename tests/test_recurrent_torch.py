@@ -117,6 +117,18 @@ def test_unbatched_input_equals_torch(kind, extra, fused, with_state):
     _assert_close(got[1], want[1])
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["steps", "fused"])
+@pytest.mark.parametrize("kind, extra", VARIANTS, ids=VARIANT_IDS)
+def test_an_empty_batch_equals_torch(kind, extra, fused):
+    ours, ref = _pair(kind, extra, fused=fused, num_layers=2, bidirectional=True)
+    x = torch.zeros(5, 0, 3, dtype=F64)
+    got, want = _run(ours, x, _states(kind, ours, 0, seed=2), _weights_for(3)), \
+        _run(ref, x, _states(kind, ours, 0, seed=2), _weights_for(3))
+    assert got[0][0].shape == (5, 0, 2 * (ours.proj_size or 4))
+    _assert_close(got[0], want[0])
+    _assert_close(got[1], want[1])
+
+
 # ------------------------------------------------------------------ variable lengths and PackedSequence
 def _packed_reference(ref, x, state, lengths, weights):
     """torch.nn's layer on pack_padded_sequence(x) and back through pad_packed_sequence (time-major)."""
@@ -384,6 +396,7 @@ BAD_CALLS = [
     ("gru", {}, torch.zeros(5, 2, 3, dtype=F64), None, [1.5, 2.0], "integers"),
     ("gru", {}, torch.zeros(5, 2, 3, dtype=F64), None, [1, 2, 3], "integers"),
     ("gru", {}, torch.zeros(5, 3, dtype=F64), None, [1], "batched"),
+    ("gru", {}, torch.zeros(5, 0, 3, dtype=F64), None, torch.zeros(0, dtype=torch.long), "empty batch"),
     ("gru", {}, torch.zeros(5, 2, 3, dtype=F64), None, torch.tensor([[True, False, True, False, False]] * 2),
      "left-aligned"),
     ("gru", {}, np.zeros((5, 2, 3)), None, None, "torch tensor"),

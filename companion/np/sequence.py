@@ -130,7 +130,9 @@ def _direction_forward(kind, x, state, p, mask, reverse, nonlinearity):
     """x (T, N, I), state (h0,) or (h0, c0) as (N, ·) arrays; returns (out (T, N, H_out), final state, cache)."""
     steps, batch = x.shape[:2]
     step = STEPS[kind][0]
-    gi = project_input(kind, x.reshape(steps * batch, -1), p).reshape(steps, batch, -1)  # (T, N, G·H)
+    # explicit widths, not -1: an empty batch (N = 0) has nothing to infer them from
+    gi = project_input(kind, x.reshape(steps * batch, x.shape[2]), p)
+    gi = gi.reshape(steps, batch, gi.shape[1])  # (T, N, G·H)
     h_in = np.empty((steps, batch, state[0].shape[1]), gi.dtype)  # the h each step reads
     out = np.empty_like(h_in)
     saved = [None] * steps
@@ -165,13 +167,13 @@ def _direction_backward(dout, dstate, cache):
             da_hh[t] = da_t
         if mask is not None:
             dstate = tuple(a + b for a, b in zip(dstate, held))
-    flat = lambda a: a.reshape(steps * batch, -1)  # noqa: E731  (T, N, k) -> (T·N, k)
+    flat = lambda a: a.reshape(steps * batch, a.shape[2])  # noqa: E731  (T, N, k) -> (T·N, k), N = 0 too
     grads = {"weight_ih": flat(da_ih).T @ flat(x), "weight_hh": flat(da_hh).T @ flat(h_in)}
     if p.get("bias_ih") is not None:
         grads.update(bias_ih=da_ih.sum(axis=(0, 1)), bias_hh=da_hh.sum(axis=(0, 1)))
     if p.get("weight_hr") is not None:
         grads["weight_hr"] = flat(dh_new).T @ flat(np.stack([s[3] for s in saved]))
-    return (flat(da_ih) @ p["weight_ih"]).reshape(steps, batch, -1), dstate, grads
+    return (flat(da_ih) @ p["weight_ih"]).reshape(x.shape), dstate, grads
 
 
 # --- layers, directions, batch layout --------------------------------------------------------------------
@@ -327,6 +329,8 @@ def lstm_forward(x, hc0, params, *, num_layers=1, bidirectional=False, batch_fir
 
     ``hc0`` is (h0, c0), either entry None, or None; h0 is (L·D, N, P or H), c0 (L·D, N, H).
     Returns ((output, (h_n, c_n)), cache) for :func:`lstm_backward`."""
+    if hc0 is not None and (not isinstance(hc0, (tuple, list)) or len(hc0) != 2):
+        raise ValueError(f"the LSTM's state must be a pair (h0, c0) or None, got {type(hc0).__name__}")
     h0, c0 = (None, None) if hc0 is None else hc0
     output, (h_n, c_n), cache = _sequence_forward("lstm", x, (h0, c0), params, "tanh", num_layers, bidirectional,
                                                   batch_first, lengths, dropout, training, rng, proj_size)
@@ -335,6 +339,9 @@ def lstm_forward(x, hc0, params, *, num_layers=1, bidirectional=False, batch_fir
 
 def lstm_backward(doutput, dhc_n, cache):
     """From dL/doutput and (dL/dh_n, dL/dc_n) (any of them None: zero) to (dx, (dh0, dc0), dparams)."""
+    if dhc_n is not None and (not isinstance(dhc_n, (tuple, list)) or len(dhc_n) != 2):
+        raise ValueError(f"the LSTM's incoming state gradient must be a pair (dh_n, dc_n) or None, got "
+                         f"{type(dhc_n).__name__}")
     dx, dhc0, dparams = _sequence_backward(doutput, (None, None) if dhc_n is None else dhc_n, cache)
     return dx, dhc0, dparams
 

@@ -221,6 +221,9 @@ def _lengths(lengths, batch, steps):
         raise ValueError(f"lengths must be {batch} integers (one per sequence), got {lengths.dtype} of shape "
                          f"{tuple(lengths.shape)}")
     lengths = lengths.cpu().long()
+    if batch == 0:  # pack_padded_sequence cannot pack an empty batch
+        raise ValueError("lengths needs at least one sequence, but x has an empty batch (N = 0): call without "
+                         "lengths")
     if int(lengths.min()) < 1 or int(lengths.max()) > steps:
         raise ValueError(f"lengths must lie in [1, {steps}] (T = {steps}), got min {int(lengths.min())} "
                          f"and max {int(lengths.max())}")
