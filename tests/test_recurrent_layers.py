@@ -104,6 +104,18 @@ def _assert_match(kind, params, x, states, douts, lengths=None, **opts):
 # --- one layer, one direction ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind,nonlinearity", CASES)
+def test_an_empty_batch_gives_empty_results_as_torch_does(kind, nonlinearity):
+    """N = 0 sequences: outputs (T, 0, D·H), states (L·D, 0, H), zero gradients, as torch.nn returns them."""
+    opts = {"nonlinearity": nonlinearity, "num_layers": 2, "bidirectional": True, "batch_first": True}
+    params, x, states, douts, _ = _problem(kind, 4, 0, 3, 5, seed=12, **opts)
+    assert x.shape == (0, 4, 3)
+    _assert_match(kind, params, x, states, douts, **opts)
+    outs, grads, dparams = _np_run(kind, params, x, states, douts, **opts)
+    assert outs[0].shape == (0, 4, 10) and grads[0].shape == x.shape
+    assert all(not g.any() for g in dparams.values())
+
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
 @pytest.mark.parametrize("bias", [True, False])
 def test_single_layer_matches_torch(kind, nonlinearity, bias):
     opts = {"nonlinearity": nonlinearity, "bias": bias}
@@ -150,8 +162,11 @@ def _finite_difference_check(kind, nonlinearity, seed, **opts):
     opts.pop("lengths", None)
     _, grads, dparams = _np_run(kind, params, x, states, douts, lens, **opts)
 
-    def loss():
-        outs = _np_run(kind, params, x, states, douts, lens, **opts)[0]
+    state_arg = (lambda: tuple(states)) if kind == "lstm" else (lambda: states[0])
+
+    def loss():  # the forward only: each of the hundreds of perturbed evaluations skips the backward
+        output, final = CONVENIENCE[kind](x, state_arg(), params, lengths=lens, **_np_options(kind, opts))
+        outs = [output] + (list(final) if kind == "lstm" else [final])
         return sum(float((a * d).sum()) for a, d in zip(outs, douts))
 
     for array, grad in list(zip([x] + states, grads)) + [(params[n], dparams[n]) for n in params]:
@@ -427,6 +442,9 @@ def _small(kind="lstm", **opts):
     (lambda p, x, s: cnp.lstm_backward(None, (np.zeros((2, 2, 5)), None), cnp.lstm_forward(x, None, p)[1]),
      "dh_n"),
     (lambda p, x, s: cnp.GRU(3, 4).load_state_dict({"weight_ih_l0": np.zeros((12, 3))}), "keys differ"),
+    (lambda p, x, s: cnp.lstm(x, s[0], p), "pair"),  # h0 alone, not (h0, c0)
+    (lambda p, x, s: cnp.lstm_backward(None, np.zeros((1, 2, 4)), cnp.lstm_forward(x, None, p)[1]), "pair"),
+    (lambda p, x, s: cnp.lstm(x[:, :0], None, p, lengths=np.zeros(0, int)), "empty batch"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
