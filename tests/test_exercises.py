@@ -176,6 +176,14 @@ def test_wrong_answer_fails_with_a_concrete_message(exercise_id):
     assert "Traceback" not in verdict.message
 
 
+def test_rnn_step_backward_must_use_the_given_h_new():
+    def recomputes_without_bias(d, x, h, w_ih, w_hh, h_new):        # the bias is not an argument: ignores it
+        da = d * (1 - np.tanh(x @ w_ih.T + h @ w_hh.T) ** 2)
+        return da @ w_ih, da @ w_hh, da.T @ x, da.T @ h, da.sum(0)
+
+    assert not check("rnn.rnn_step_backward", recomputes_without_bias)
+
+
 def test_answers_that_are_not_functions_or_numbers():
     assert "did the function forget to `return`" in check("forward.sigmoid", lambda x: None).message
     assert "expected a function" in check("forward.sigmoid", 0.5).message
