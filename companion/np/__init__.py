@@ -57,6 +57,7 @@ from companion.np.recurrent import (GRU, LSTM, RNN, gru, gru_backward, gru_forwa
                                     lstm_forward, rnn, rnn_backward, rnn_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
+from companion.np.bptt import hidden_gradient_norms
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.np.clip import clip_grad_norm
 from companion.np.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,

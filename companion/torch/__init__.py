@@ -32,6 +32,7 @@ from companion.torch.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCel
                                        lstm_cell_forward, rnn, rnn_cell, rnn_cell_backward, rnn_cell_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.torch.diagnostics import layer_gradient_norms, update_ratios
+from companion.torch.bptt import hidden_gradient_norms
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.torch.clip import clip_grad_norm
 from companion.torch.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,
