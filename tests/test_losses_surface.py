@@ -90,6 +90,19 @@ def test_all_ignored_mean_is_nan_as_in_torch():
     assert np.isnan(float(lt.cross_entropy(torch.tensor(x), torch.tensor(target))))
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("target", [[-100, -100], [0, -100], [1, -100]], ids=str)
+def test_ignored_samples_get_zero_gradient_even_when_the_mean_divides_by_zero(target, smoothing):
+    """torch: every sample ignored gives a NaN loss but a zero gradient; a counted sample whose class weight
+    is 0 (here class 0) with nothing else counted gives NaN; the ignored sample's gradient stays 0 anyway."""
+    x, target, weight = np.random.default_rng(7).normal(size=(2, C)), np.array(target), np.arange(C, dtype=float)
+    kwargs = {"weight": weight, "label_smoothing": smoothing}
+    want, want_grad = _torch_run(F.cross_entropy, x, target, **kwargs)
+    np.testing.assert_array_equal(np.isnan(lnp.cross_entropy(x, target, **kwargs)), np.isnan(want))
+    np.testing.assert_allclose(lnp.cross_entropy_grad(x, target, **kwargs), want_grad, rtol=1e-10, atol=1e-12)
+    assert np.all(want_grad[1] == 0)
+
+
 def test_probability_targets_accept_a_negative_ignore_index_and_ignore_it_as_torch_does():
     x, target = _ce_case((3, C), True, seed=6)
     want = float(F.cross_entropy(torch.tensor(x), torch.tensor(target), ignore_index=-5))

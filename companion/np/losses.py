@@ -134,7 +134,8 @@ def _log_softmax(z):
 
 
 def _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing):
-    """(z, A, denominator): logits with the class axis last, per-sample class coefficients A and the mean's divisor.
+    """(z, A, denominator, kept): logits with the class axis last, per-sample class coefficients A, the mean's
+    divisor, and which samples count (False where the target is ignore_index; None for probability targets).
 
     Every case of ``F.cross_entropy`` is loss_n = -sum_c A_nc log softmax(z_n)_c:
     class indices y: A_n = (1 - eps) w_y onehot(y) + (eps / C) w, zero where y = ignore_index, and the
@@ -151,13 +152,13 @@ def _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing):
     if kind == "probs":
         t = np.moveaxis(target, 1, -1) if target.ndim >= 2 else target
         coeffs = w * (t * (1 - eps) + eps / n_classes)
-        return z, coeffs, z.size // n_classes
+        return z, coeffs, z.size // n_classes, None
     valid = target != ignore_index
     y = np.where(valid, target, 0)
     target_part = np.zeros_like(z)
     np.put_along_axis(target_part, y[..., None], np.asarray((1 - eps) * w[y])[..., None], axis=-1)
     coeffs = (target_part + eps / n_classes * w) * valid[..., None]
-    return z, coeffs, (w[y] * valid).sum()
+    return z, coeffs, (w[y] * valid).sum(), valid
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -170,18 +171,26 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     or an array for 'none'.
     """
     check_reduction(reduction)
-    z, coeffs, denominator = _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing)
+    z, coeffs, denominator, _ = _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing)
     losses = -(coeffs * _log_softmax(z)).sum(axis=-1)
+    if reduction == "mean" and denominator == 0:  # torch's weighted mean of the target term is then 0 / 0
+        return float("nan")
     return _reduce(losses, reduction, denominator)
 
 
 def cross_entropy_grad(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """dL/dinput, input's shape: per sample (sum_c A_c) softmax(z) - A, divided by the mean's denominator.
 
-    For 'none', the gradient of the per-sample losses' sum.
+    For 'none', the gradient of the per-sample losses' sum. As in torch, an ignored sample's gradient is
+    exactly zero, and when the mean's denominator is zero (every sample ignored, or only samples whose class
+    weight is 0 counted) the loss is NaN and so is every counted sample's gradient.
     """
     check_reduction(reduction)
-    z, coeffs, denominator = _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing)
+    z, coeffs, denominator, kept = _cross_entropy_terms(input, target, weight, ignore_index, label_smoothing)
     grad = _reduce_grad(coeffs.sum(axis=-1, keepdims=True) * np.exp(_log_softmax(z)) - coeffs, reduction,
                         denominator)
+    if reduction == "mean" and denominator == 0:
+        grad = np.full_like(grad, np.nan)
+    if kept is not None:
+        grad = np.where(kept[..., None], grad, 0.0)
     return np.moveaxis(grad, -1, 1) if grad.ndim >= 2 else grad
