@@ -54,6 +54,17 @@ def check_cell_args(kind, x, weight_ih, weight_hh, bias_ih=None, bias_hh=None, s
     return batched, hidden
 
 
+def state_pair(state, what="state", names="(h, c)"):
+    """An LSTM's state (or its gradient) as a pair: (None, None) for None, else the two entries; anything but
+    a tuple or list of two (e.g. h alone, or one stacked array) raises a ValueError saying so."""
+    if state is None:
+        return None, None
+    if not isinstance(state, (tuple, list)) or len(state) != 2:
+        shape = f" of shape {tuple(state.shape)}" if hasattr(state, "shape") else ""
+        raise ValueError(f"the LSTM's {what} must be a pair {names} or None, got {type(state).__name__}{shape}")
+    return tuple(state)
+
+
 def cell_init(kind, input_size, hidden_size, bias=True, rng=None, dtype=np.float64):
     """torch's default cell initialization drawn with NumPy: every parameter ~ U(-k, k), k = 1/sqrt(H).
 

@@ -245,3 +245,15 @@ def test_unknown_nonlinearity_is_refused_like_torch():
         cnp.rnn_cell(x, states[0], *weights, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="unknown nonlinearity 'sigmoid'"):
         ctorch.rnn_cell(torch.tensor(x), None, *[torch.tensor(w) for w in weights], nonlinearity="sigmoid")
+
+
+def test_an_lstm_state_that_is_not_a_pair_is_named_in_both_backends():
+    """One stacked (2, H) array for an unbatched step would otherwise unpack into h and c without a word."""
+    x, states, weights = _args("lstm")
+    stacked = np.stack([states[0][0], states[1][0]])  # (2, H): one array, not the pair (h, c)
+    for fn, arr in ((cnp.lstm_cell, lambda a: a), (ctorch.lstm_cell, torch.tensor)):
+        with pytest.raises(ValueError, match=r"must be a pair \(h, c\) or None, got .* of shape \(2, 4\)"):
+            fn(arr(x[0]), arr(stacked), *[arr(w) for w in weights])
+    _, cache = cnp.lstm_cell_forward(x, None, *weights)
+    with pytest.raises(ValueError, match="gradient must be a pair"):
+        cnp.lstm_cell_backward(np.ones((2, 4)), cache)

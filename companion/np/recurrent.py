@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from companion._recurrent import (cell_init, check_cell_args, check_dropout, check_nonlinearity, param_names,
-                                  sequence_init)
+                                  sequence_init, state_pair)
 # The step math and the sequence functions (the steps run through time) live in sequence.py; re-exported here.
 from companion.np._state import checked_state
 from companion.np.sequence import (STEPS, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
@@ -108,7 +108,7 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
 
 def lstm_cell_forward(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """One LSTM step (gates i, f, g, o); ``hc`` is (h, c) or None; returns ((h', c'), cache)."""
-    h, c = (None, None) if hc is None else hc
+    h, c = state_pair(hc)
     return _cell_forward("lstm", x, [("h", h), ("c", c)], weight_ih, weight_hh, bias_ih, bias_hh)
 
 
@@ -119,7 +119,7 @@ def lstm_cell_backward(dhc_new, cache):
     dc'_total = dc' + dh' ⊙ o ⊙ (1 - tanh²c'); di = dc'_total ⊙ g, df = dc'_total ⊙ c, dg = dc'_total ⊙ i,
     do = dh' ⊙ tanh c', each times its activation's derivative; dc = dc'_total ⊙ f.
     """
-    (dx, dh, dc), dparams = _cell_backward((None, None) if dhc_new is None else dhc_new, cache)
+    (dx, dh, dc), dparams = _cell_backward(state_pair(dhc_new, "new state's gradient", "(dh', dc')"), cache)
     return (dx, (dh, dc)) + dparams
 
 

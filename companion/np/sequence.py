@@ -17,7 +17,7 @@ step at a time; the weight gradients are sums over steps, computed after the loo
 
 import numpy as np
 
-from companion._recurrent import check_nonlinearity, check_sequence_args, param_names, step_mask
+from companion._recurrent import check_nonlinearity, check_sequence_args, param_names, state_pair, step_mask
 
 
 def _sigmoid(a):
@@ -329,9 +329,7 @@ def lstm_forward(x, hc0, params, *, num_layers=1, bidirectional=False, batch_fir
 
     ``hc0`` is (h0, c0), either entry None, or None; h0 is (L·D, N, P or H), c0 (L·D, N, H).
     Returns ((output, (h_n, c_n)), cache) for :func:`lstm_backward`."""
-    if hc0 is not None and (not isinstance(hc0, (tuple, list)) or len(hc0) != 2):
-        raise ValueError(f"the LSTM's state must be a pair (h0, c0) or None, got {type(hc0).__name__}")
-    h0, c0 = (None, None) if hc0 is None else hc0
+    h0, c0 = state_pair(hc0, "initial state", "(h0, c0)")
     output, (h_n, c_n), cache = _sequence_forward("lstm", x, (h0, c0), params, "tanh", num_layers, bidirectional,
                                                   batch_first, lengths, dropout, training, rng, proj_size)
     return (output, (h_n, c_n)), cache
@@ -339,10 +337,8 @@ def lstm_forward(x, hc0, params, *, num_layers=1, bidirectional=False, batch_fir
 
 def lstm_backward(doutput, dhc_n, cache):
     """From dL/doutput and (dL/dh_n, dL/dc_n) (any of them None: zero) to (dx, (dh0, dc0), dparams)."""
-    if dhc_n is not None and (not isinstance(dhc_n, (tuple, list)) or len(dhc_n) != 2):
-        raise ValueError(f"the LSTM's incoming state gradient must be a pair (dh_n, dc_n) or None, got "
-                         f"{type(dhc_n).__name__}")
-    dx, dhc0, dparams = _sequence_backward(doutput, (None, None) if dhc_n is None else dhc_n, cache)
+    dx, dhc0, dparams = _sequence_backward(doutput, state_pair(dhc_n, "final state gradient", "(dh_n, dc_n)"),
+                                           cache)
     return dx, dhc0, dparams
 
 

@@ -9,7 +9,7 @@ re-exported here.
 
 import torch
 
-from companion._recurrent import cell_init, check_cell_args, check_nonlinearity
+from companion._recurrent import cell_init, check_cell_args, check_nonlinearity, state_pair
 from companion._runtime import device as default_device
 from companion.torch.dense import as_tensor
 from companion.torch.sequence import GRU, LSTM, RNN, detach_state, gru, lstm, rnn  # noqa: F401  (re-exported)
@@ -38,7 +38,7 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
 
 def lstm_cell(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """One step of an LSTM cell (``torch.nn.LSTMCell``); ``hc`` is (h, c) or None; returns (h', c')."""
-    h, c = (None, None) if hc is None else hc
+    h, c = state_pair(hc)
     batched, x2, (h2, c2) = _batch("lstm", x, [("h", h), ("c", c)], weight_ih, weight_hh, bias_ih, bias_hh)
     h_new, c_new = torch.lstm_cell(x2, (h2, c2), weight_ih, weight_hh, bias_ih, bias_hh)
     return _unbatch(batched, h_new), _unbatch(batched, c_new)
@@ -88,13 +88,13 @@ def rnn_cell_backward(dh_new, cache):
 
 def lstm_cell_forward(x, hc, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """(h', c') and a cache for :func:`lstm_cell_backward`."""
-    h, c = (None, None) if hc is None else hc
+    h, c = state_pair(hc)
     return _forward(lstm_cell, x, [h, c], [weight_ih, weight_hh, bias_ih, bias_hh])
 
 
 def lstm_cell_backward(dhc_new, cache):
     """(dx, (dh, dc), dweight_ih, dweight_hh, dbias_ih, dbias_hh) by autograd; None gradients mean zero."""
-    dx, dh, dc, *rest = _backward((None, None) if dhc_new is None else dhc_new, cache)
+    dx, dh, dc, *rest = _backward(state_pair(dhc_new, "new state's gradient", "(dh', dc')"), cache)
     return (dx, (dh, dc), *rest)
 
 

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from companion._recurrent import check_nonlinearity, param_names, param_shapes, sequence_init
+from companion._recurrent import check_nonlinearity, param_names, param_shapes, sequence_init, state_pair
 from companion._runtime import device as default_device
 from companion._validate import check_finite, check_positive_int, check_rank, shape_of
 from companion.torch.dense import as_tensor
@@ -233,9 +233,8 @@ def _lengths(lengths, batch, steps):
 def _states(kind, hx, batched, shape_h, shape_c, like):
     """(h0, c0) as batched tensors (zeros for None), each checked against torch's shapes."""
     if kind == "lstm":
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise ValueError("the LSTM's state must be a pair (h0, c0) or None")
-        pairs = [("h0", None if hx is None else hx[0], shape_h), ("c0", None if hx is None else hx[1], shape_c)]
+        h0, c0 = state_pair(hx, "initial state", "(h0, c0)")
+        pairs = [("h0", h0, shape_h), ("c0", c0, shape_c)]
     else:
         if isinstance(hx, (tuple, list)):
             raise ValueError(f"the {kind.upper()}'s state is one tensor h0, not a pair")
