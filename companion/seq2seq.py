@@ -14,7 +14,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from companion._runtime import device as default_device
-from companion.torch.clip import clip_grad_norm
+from companion.torch.clip import clip_grad_norm_
 from companion.torch.dense import Dense
 from companion.torch.embedding import Embedding
 from companion.torch.losses import cross_entropy
@@ -129,15 +129,6 @@ class Seq2Seq(torch.nn.Module):
         return torch.cat(out, dim=1).cpu()
 
 
-def _clip_(parameters, max_norm):
-    """Clip the gradients in place with companion's clip_grad_norm; returns the norm before clipping."""
-    parameters = [p for p in parameters if p.grad is not None]
-    clipped, norm = clip_grad_norm([p.grad for p in parameters], max_norm)
-    for p, g in zip(parameters, clipped):
-        p.grad = g
-    return float(norm)
-
-
 def train_seq2seq(model, src, lengths, tgt, epochs=5, batch_size=64, lr=3e-3, clip=1.0, seed=0):
     """Teacher-forced training with Adam and gradient clipping; returns each epoch's mean loss (a list)."""
     src, tgt = torch.as_tensor(src, device=model.device), torch.as_tensor(tgt, device=model.device)
@@ -156,7 +147,7 @@ def train_seq2seq(model, src, lengths, tgt, epochs=5, batch_size=64, lr=3e-3, cl
                                  ignore_index=model.config.pad)
             optimizer.zero_grad()
             loss.backward()
-            _clip_(model.parameters(), clip)
+            clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
             total += loss.item() * len(idx)
         losses.append(total / len(src))

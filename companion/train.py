@@ -235,13 +235,9 @@ class _TorchBackend:
                     p.copy_(torch_soft_threshold(p, threshold))
 
     def _clip(self):
-        from companion.torch.clip import clip_grad_norm
+        from companion.torch.clip import clip_grad_norm_
 
-        params = [p for p in self.net.parameters() if p.grad is not None]
-        clipped, norm = clip_grad_norm([p.grad for p in params], self.clip)
-        for p, g in zip(params, clipped):
-            p.grad = g
-        self.grad_norm = norm.item()
+        self.grad_norm = clip_grad_norm_(self.net.parameters(), self.clip).item()
 
 
 def _backend(net, optimizer, hyper, regularization=None, schedule=None, clip=None):

@@ -94,3 +94,24 @@ def test_bad_arguments(clip):
         clip(g, "1")
     with pytest.raises(ValueError, match="norm_type must be a number or 'inf', got 'l2'"):
         clip(g, 1.0, norm_type="l2")
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, float("inf")], ids=str)
+@pytest.mark.parametrize("max_norm", [0.5, 1e3], ids=str)
+def test_in_place_form_matches_torch_and_skips_parameters_without_a_gradient(norm_type, max_norm):
+    grads = _grads(np.random.default_rng(1))
+    expected, expected_norm = referee(grads, max_norm, norm_type)
+    params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = torch.tensor(g)
+    same = [p.grad for p in params]
+    idle = torch.zeros(3, dtype=torch.float64, requires_grad=True)          # no gradient: left alone
+    norm = ct.clip.clip_grad_norm_(iter(params + [idle]), max_norm, norm_type)
+    assert float(norm) == pytest.approx(expected_norm, rel=1e-12) and idle.grad is None
+    for p, g, e in zip(params, same, expected):
+        assert p.grad is g                                                  # scaled in place, as torch does
+        np.testing.assert_allclose(p.grad.numpy(), e, rtol=1e-12)
+    single = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    single.grad = torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert float(ct.clip.clip_grad_norm_(single, 1.0)) == pytest.approx(5.0)
+    np.testing.assert_allclose(single.grad.numpy(), [0.6, 0.8], rtol=1e-6)

@@ -6,7 +6,9 @@ import torch
 
 from companion.data import dates
 from companion.forecasting import LastStepRegressor
-from companion.seq2seq import Seq2Seq, Seq2SeqConfig, _clip_, exact_match, train_seq2seq
+from companion import seq2seq
+from companion.seq2seq import Seq2Seq, Seq2SeqConfig, exact_match, train_seq2seq
+from companion.torch.clip import clip_grad_norm_
 
 
 def small(cell="gru", fused=True, rng=0):
@@ -68,7 +70,7 @@ def test_clipping_bounds_the_gradient_norm_and_training_learns_a_copy_task():
     src, lengths, tgt = batch()
     model = small()
     model(src, lengths, tgt).pow(2).sum().mul(100).backward()
-    before = _clip_(model.parameters(), 0.5)
+    before = float(clip_grad_norm_(model.parameters(), 0.5))
     after = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters() if p.grad is not None]))
     assert before > 0.5 and float(after) <= 0.5 + 1e-6
     rng = np.random.default_rng(0)
@@ -103,6 +105,22 @@ def test_last_step_regressor_is_a_linear_layer_on_the_last_output():
     same = LastStepRegressor("gru", hidden_size=6, rng=1, dtype=torch.float64, device="cpu")
     torch.testing.assert_close(same(x), out)
     assert not torch.equal(LastStepRegressor("gru", hidden_size=6, rng=2, dtype=torch.float64)(x), out)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_every_parameter_lives_on_the_models_device(cell, monkeypatch):
+    """The embeddings, recurrent layers and output layer on one device: the one given, else companion.device()
+    (CUDA when present). The meta device stands in for a GPU: a layer left on the CPU would show here."""
+    config = Seq2SeqConfig(12, 9, embed=5, hidden=7, cell=cell)
+    given = Seq2Seq(config, rng=0, device="meta")
+    monkeypatch.setattr(seq2seq, "default_device", lambda: torch.device("meta"))
+    default = Seq2Seq(config, rng=0)
+    for model in (given, default):
+        devices = {name: p.device.type for name, p in model.named_parameters()}
+        assert set(devices.values()) == {"meta"}, devices
+        assert model.device.type == "meta"
+    cpu = Seq2Seq(config, rng=0, device="cpu")
+    assert {p.device.type for p in cpu.parameters()} == {"cpu"}
 
 
 def test_inputs_on_another_device_are_moved_to_the_models():

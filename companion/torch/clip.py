@@ -35,3 +35,17 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
         raise NonFiniteError(nonfinite_norm_message(norm, p))
     scale = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
     return rebuild([None if g is None else g.detach() * scale.to(g.device) for g in tensors]), norm
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """``torch.nn.utils.clip_grad_norm_``'s in-place form, for training loops: each parameter's ``.grad``
+    is scaled in place by :func:`clip_grad_norm`'s factor (parameters without a gradient are skipped);
+    returns the total norm before clipping, a 0-d tensor. PyTorch only: NumPy layers keep their gradients
+    in dicts, which :func:`clip_grad_norm` already takes."""
+    parameters = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    parameters = [p for p in parameters if p.grad is not None]
+    clipped, norm = clip_grad_norm([p.grad for p in parameters], max_norm, norm_type, error_if_nonfinite)
+    with torch.no_grad():
+        for p, g in zip(parameters, clipped):
+            p.grad.copy_(g)
+    return norm
