@@ -34,8 +34,11 @@ def test_drift_horizon_and_loss_plots():
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [0.1, 0.4, 0.9])
     with pytest.raises(ValueError, match="'m' has 2 values"):
         plot_mse_by_horizon([1, 2, 3], {"m": [0.1, 0.4]})
-    ax = plot_loss_curve([3.0, 2.0, 1.5])
-    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
+    ax = plot_loss_curve([3.0, 2.0, 1.5, 1.2], ylabel="cross-entropy")
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks) and ax.get_ylabel() == "cross-entropy"
     plt.close("all")
 
 

@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _check_lengths(x, named):
@@ -59,13 +60,14 @@ def plot_mse_by_horizon(horizons, errors, ax=None):
     return ax
 
 
-def plot_loss_curve(losses, ax=None, label=None):
-    """Mean training loss per epoch. Returns the Axes."""
+def plot_loss_curve(losses, ax=None, label=None, ylabel="training loss"):
+    """Mean training loss per epoch, on whole-numbered epoch ticks. Returns the Axes."""
     if ax is None:
         ax = plt.subplots(figsize=(5, 3.2))[1]
     ax.plot(np.arange(1, len(losses) + 1), losses, marker="o", ms=3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # no epoch 1.5
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel(ylabel)
     return ax
 
 
