@@ -7,9 +7,7 @@ import numpy as np
 import torch
 
 from companion.torch.dense import Dense
-from companion.torch.recurrent import GRU, LSTM, RNN
-
-_CELLS = {"gru": GRU, "lstm": LSTM, "rnn": RNN}
+from companion.torch.recurrent import layer_class
 
 
 class LastStepRegressor(torch.nn.Module):
@@ -23,10 +21,8 @@ class LastStepRegressor(torch.nn.Module):
     def __init__(self, cell="lstm", input_size=1, hidden_size=32, num_layers=1, *, fused=True, rng=None,
                  dtype=None, device=None):
         super().__init__()
-        if cell not in _CELLS:
-            raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
         rng = np.random.default_rng(rng)                 # one generator for both layers: a seed fixes the net
-        self.rnn = _CELLS[cell](input_size, hidden_size, num_layers, batch_first=True, fused=fused, rng=rng,
+        self.rnn = layer_class(cell)(input_size, hidden_size, num_layers, batch_first=True, fused=fused, rng=rng,
                                 dtype=dtype, device=device)
         first = self.rnn.weight_ih_l0
         self.head = Dense(hidden_size, 1, rng=rng, dtype=first.dtype, device=first.device)

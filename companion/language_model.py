@@ -10,11 +10,10 @@ import numpy as np
 import torch
 
 from companion import torch as ct
+from companion._runtime import device as default_device
+from companion.torch.clip import clip_grad_norm_, total_norm
 from companion._validate import NonFiniteError
 from companion.data.text import stream_batches
-
-KINDS = {"rnn": ct.RNN, "lstm": ct.LSTM, "gru": ct.GRU}
-
 
 class RecurrentLM(torch.nn.Module):
     """P(w_{t+1} | w_1 … w_t) = softmax(W_out h_t + b_out), h_t from a ``kind`` layer over embeddings.
@@ -25,17 +24,17 @@ class RecurrentLM(torch.nn.Module):
     """
 
     def __init__(self, vocab_size, kind="lstm", embed_size=32, hidden_size=128, dtype=torch.float32, fused=True,
-                 rng=None, **layer_options):
+                 rng=None, device=None, **layer_options):
         super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {tuple(KINDS)}, got {kind!r}")
         self.kind = kind
-        self.embedding = ct.Embedding(vocab_size, embed_size, rng=rng, dtype=dtype)
-        self.rnn = KINDS[kind](embed_size, hidden_size, batch_first=True, dtype=dtype, fused=fused, rng=rng,
-                                  **layer_options)
-        self.out = torch.nn.Linear(hidden_size, vocab_size, dtype=dtype)
+        device = default_device() if device is None else device   # every layer on one device (a GPU if any)
+        self.embedding = ct.Embedding(vocab_size, embed_size, rng=rng, dtype=dtype, device=device)
+        self.rnn = ct.layer_class(kind)(embed_size, hidden_size, batch_first=True, dtype=dtype, fused=fused, rng=rng,
+                               device=device, **layer_options)
+        self.out = torch.nn.Linear(hidden_size, vocab_size, dtype=dtype, device=device)
 
     def forward(self, ids, state=None):
+        ids = torch.as_tensor(ids, device=self.out.weight.device)   # NumPy or CPU ids move to the model
         output, state = self.rnn(self.embedding(ids), state)     # (N, T, H)
         return self.out(output), state                          # (N, T, V)
 
@@ -62,19 +61,17 @@ def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, cli
         for x, y in stream_batches(train_ids, batch_size, seq_len):
             logits, state = model(torch.as_tensor(x), ct.detach_state(state) if carry_state else None)
             try:
-                loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y).reshape(-1))
+                loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                        torch.as_tensor(y, device=logits.device).reshape(-1))
             except NonFiniteError:                # the weights have already blown up: report, do not raise
                 history.step_loss.append(float("nan"))
                 break
             opt.zero_grad()
             loss.backward()
-            grads = [p.grad for p in params]
             if clip is not None:
-                grads, norm = ct.clip_grad_norm(grads, clip)
-                for p, g in zip(params, grads):
-                    p.grad = g
+                norm = clip_grad_norm_(params, clip)
             else:
-                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+                norm = total_norm([p.grad for p in params])
             history.step_loss.append(loss.item())
             history.grad_norm.append(float(norm))
             if not np.isfinite(history.step_loss[-1]):
@@ -94,7 +91,7 @@ def next_token_probs(model, ids):
     """(len(ids) - 1, V) float64: row t is P(· | ids[:t + 1]), the whole stream read in one pass."""
     model.eval()
     logits, _ = model(torch.as_tensor(np.asarray(ids))[None, :-1])   # (1, T - 1, V)
-    return torch.softmax(logits[0].double(), dim=-1).numpy()
+    return torch.softmax(logits[0].double(), dim=-1).cpu().numpy()
 
 
 def log_probs(model, ids):
@@ -112,14 +109,14 @@ def forget_gates(model, ids):
     if model.kind != "lstm":
         raise ValueError(f"forget gates belong to an LSTM, not a {model.kind!r} model")
     model.eval()
-    emb = model.embedding(torch.as_tensor(np.asarray(ids))[None])          # (1, T, E)
+    emb = model.embedding(torch.as_tensor(np.asarray(ids), device=model.out.weight.device)[None])  # (1, T, E)
     hs, _ = model.rnn(emb)                                                  # (1, T, H): h_1 … h_T
     p = {k: t.detach().double() for k, t in model.rnn.state_dict().items()}
     rows = slice(hs.shape[-1], 2 * hs.shape[-1])
     h_prev = torch.cat([torch.zeros_like(hs[0, :1]), hs[0, :-1]]).double()   # h_0 = 0, …, h_{T-1}
     a = (emb[0].double() @ p["weight_ih_l0"][rows].T + p["bias_ih_l0"][rows]
          + h_prev @ p["weight_hh_l0"][rows].T + p["bias_hh_l0"][rows])
-    return torch.sigmoid(a).numpy()
+    return torch.sigmoid(a).cpu().numpy()
 
 
 @torch.no_grad()
@@ -136,7 +133,7 @@ def generate(model, prompt_ids, steps, choose):
     logits, state = model(torch.as_tensor(prompt if batched else prompt[None]))
     out = []
     for _ in range(steps):
-        last = logits[:, -1].double().numpy()                               # (N, V)
+        last = logits[:, -1].double().cpu().numpy()                         # (N, V)
         tokens = np.asarray(choose(last if batched else last[0]), dtype=np.int64).reshape(-1)
         out.append(tokens)
         logits, state = model(torch.as_tensor(tokens)[:, None], state)

@@ -18,15 +18,7 @@ from companion.torch.clip import clip_grad_norm_
 from companion.torch.dense import Dense
 from companion.torch.embedding import Embedding
 from companion.torch.losses import cross_entropy
-from companion.torch.recurrent import GRU, LSTM, RNN
-
-_CELLS = {"gru": GRU, "lstm": LSTM, "rnn": RNN}
-
-
-def _cell(kind):
-    if kind not in _CELLS:
-        raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {kind!r}")
-    return _CELLS[kind]
+from companion.torch.recurrent import layer_class
 
 
 @dataclass
@@ -48,7 +40,7 @@ class Encoder(torch.nn.Module):
     def __init__(self, config, rng=None, device=None):
         super().__init__()
         self.embed = Embedding(config.src_vocab, config.embed, padding_idx=config.pad, rng=rng, device=device)
-        self.rnn = _cell(config.cell)(config.embed, config.hidden, batch_first=True, fused=config.fused, rng=rng,
+        self.rnn = layer_class(config.cell)(config.embed, config.hidden, batch_first=True, fused=config.fused, rng=rng,
                                       device=device)
 
     def forward(self, src, lengths):
@@ -76,7 +68,7 @@ class Decoder(torch.nn.Module):
     def __init__(self, config, rng=None, device=None):
         super().__init__()
         self.embed = Embedding(config.tgt_vocab, config.embed, rng=rng, device=device)
-        self.rnn = _cell(config.cell)(config.embed + config.hidden, config.hidden, batch_first=True,
+        self.rnn = layer_class(config.cell)(config.embed + config.hidden, config.hidden, batch_first=True,
                                       fused=config.fused, rng=rng, device=device)
         self.out = Dense(config.hidden, config.tgt_vocab, rng=rng, device=device)
 

@@ -40,3 +40,13 @@ def test_bad_arguments_are_named(kwargs, match):
     args = {"kind": "lstm", "input_size": 5, "hidden_size": 7} | kwargs
     with pytest.raises(ValueError, match=match):
         param_shapes(**args)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_layer_class_names_the_same_layer_in_both_backends(kind):
+    import companion.np as cnp
+    import companion.torch as ct
+    assert cnp.layer_class(kind).__name__ == ct.layer_class(kind).__name__ == kind.upper()
+    for backend in (cnp, ct):
+        with pytest.raises(ValueError, match="cell must be one of"):
+            backend.layer_class("transformer")

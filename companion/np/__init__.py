@@ -54,7 +54,7 @@ from companion.np.recurrent import (GRUCell, LSTMCell, RNNCell, gru_cell, gru_ce
                                     lstm_cell, lstm_cell_backward, lstm_cell_forward, rnn_cell, rnn_cell_backward,
                                     rnn_cell_forward)
 from companion.np.recurrent import (GRU, LSTM, RNN, gru, gru_backward, gru_forward, lstm, lstm_backward,
-                                    lstm_forward, rnn, rnn_backward, rnn_forward)
+                                    layer_class, lstm_forward, rnn, rnn_backward, rnn_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.bptt import hidden_gradient_norms

@@ -346,3 +346,11 @@ class GRU(_Sequence):
 
     kind = "gru"
     forward_fn, backward_fn = staticmethod(gru_forward), staticmethod(gru_backward)
+
+
+def layer_class(kind):
+    """The sequence layer for ``kind``: "rnn" → :class:`RNN`, "lstm" → :class:`LSTM`, "gru" → :class:`GRU`."""
+    layers = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+    if kind not in layers:
+        raise ValueError(f"cell must be one of {sorted(layers)}, got {kind!r}")
+    return layers[kind]

@@ -28,8 +28,9 @@ from companion.torch.pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUn
                                   avg_pool2d, max_pool2d, max_unpool2d)
 from companion.torch.lenet import build_lenet
 from companion.torch.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, detach_state, gru, gru_cell,
-                                       gru_cell_backward, gru_cell_forward, lstm, lstm_cell, lstm_cell_backward,
-                                       lstm_cell_forward, rnn, rnn_cell, rnn_cell_backward, rnn_cell_forward)
+                                       gru_cell_backward, gru_cell_forward, layer_class, lstm, lstm_cell,
+                                       lstm_cell_backward, lstm_cell_forward, rnn, rnn_cell, rnn_cell_backward,
+                                       rnn_cell_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.torch.diagnostics import layer_gradient_norms, update_ratios
 from companion.torch.bptt import hidden_gradient_norms

@@ -12,7 +12,8 @@ import torch
 from companion._recurrent import cell_init, check_cell_args, check_nonlinearity, state_pair
 from companion._runtime import device as default_device
 from companion.torch.dense import as_tensor
-from companion.torch.sequence import GRU, LSTM, RNN, detach_state, gru, lstm, rnn  # noqa: F401  (re-exported)
+from companion.torch.sequence import (GRU, LSTM, RNN, detach_state, gru, layer_class, lstm,  # noqa: F401
+                                      rnn)  # (re-exported)
 
 
 def _batch(kind, x, states, weight_ih, weight_hh, bias_ih, bias_hh):

@@ -426,6 +426,14 @@ class GRU(_Sequence):
                          rng=rng, dtype=dtype, device=device, fused=fused)
 
 
+def layer_class(kind):
+    """The sequence layer for ``kind``: "rnn" → :class:`RNN`, "lstm" → :class:`LSTM`, "gru" → :class:`GRU`."""
+    layers = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+    if kind not in layers:
+        raise ValueError(f"cell must be one of {sorted(layers)}, got {kind!r}")
+    return layers[kind]
+
+
 def detach_state(state):
     """The state (h, or a tuple such as (h, c)) cut from its graph, for truncated backpropagation through
     time: the next chunk starts from the same values but gradients stop here."""
