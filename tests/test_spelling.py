@@ -31,6 +31,8 @@ AMERICAN = re.compile(
     r"centers?|centered|centering|modeling|modeled|modeler|labeled|labeling|traveled|traveling|"
     r"signaled|signaling|canceled|canceling|analyze[sd]?|analyzing|paralyze[sd]?|gray)$")
 OXFORD = {"colors": "colours", "gray": "grey", "labeled": "labelled", "labeling": "labelling"}
+# Names keep their owners' spelling: an American institution's Center stays a Center.
+PROPER_NAMES = re.compile(r"National Geophysical Data Center")
 
 
 def prose(path):
@@ -45,7 +47,7 @@ def prose(path):
 def misspellings(text):
     """Words in the prose of ``text`` (code, roles and math removed) that break the Oxford convention."""
     found = []
-    for word in WORD.findall(NOT_PROSE.sub(" ", text)):
+    for word in WORD.findall(PROPER_NAMES.sub(" ", NOT_PROSE.sub(" ", text))):
         lower = word.lower()
         match = ISE_FORM.match(lower)
         if match and not lower.endswith("wise") and not any(
@@ -72,3 +74,8 @@ def test_the_scan_tells_the_conventions_apart():
     text = ("We normalise the colors, analyze the behavior and the centre; an exercise, otherwise rises, "
             "pairwise noise; we initialize and regularization, `optimise()` in code")
     assert misspellings(text) == ["normalise", "colors", "analyze", "behavior"]
+
+
+def test_proper_names_keep_their_spelling_and_nothing_else_does():
+    assert misspellings("NOAA's National Geophysical Data Center") == []
+    assert misspellings("the center of the data") == ["center"]
