@@ -171,6 +171,18 @@ def _embedding():
                    lambda i, w: ct.embedding(i, w, **options), (1,))
 
 
+def _rotary(interleaved):
+    """Rotary position embedding of x (N, T, D) at positions 0 .. T-1, pairs interleaved or half-split."""
+    def make(rng, d):
+        return (rng.normal(size=(d[0], d[1] + 1, 2 * d[2])),)
+
+    return Concept(f"rotary:{'interleaved' if interleaved else 'half-split'}", make,
+                   lambda x: cnp.apply_rotary(x, interleaved=interleaved),
+                   lambda dout, x: (cnp.apply_rotary_backward(
+                       dout, cnp.apply_rotary_forward(x, interleaved=interleaved)[1]),),
+                   lambda x: ct.apply_rotary(x, interleaved=interleaved), (0,))
+
+
 def _pair_normal(rng, d):
     return rng.normal(size=(d[0], d[1])), rng.normal(size=(d[0], d[1]))
 
@@ -196,6 +208,7 @@ CONCEPTS = [
     _weighted_loss("binary_cross_entropy", _pair_probs, "sum"),
     _cross_entropy(probs=False), _cross_entropy(probs=True),
     _embedding(),
+    _rotary(True), _rotary(False),
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),
