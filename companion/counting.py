@@ -1,4 +1,5 @@
-"""Counting what a network's geometry implies: receptive fields of a stack of convolutions and pools.
+"""Counting what a network's geometry implies: receptive fields of a stack of convolutions and pools; the
+parameters, FLOPs per token and training memory of a decoder-only transformer (:func:`transformer_counts`).
 
 Pure computation: it reads layer attributes (``kernel_size``, ``stride``, ``padding``, ``dilation``, or a
 convolution's 4-D ``weight``) and imports nothing else from the package.
@@ -115,3 +116,100 @@ def receptive_field(layers):
         jump = tuple(j * ss for j, ss in zip(jump, s))
         out.append(ReceptiveField(i, name, r, jump, start))
     return out
+
+
+_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
+_POSITIONS = ("learned", "sinusoidal", "rotary", "none")
+
+
+@dataclass(frozen=True)
+class TransformerCounts:
+    """What a decoder-only transformer's sizes imply; see :func:`transformer_counts` for each formula.
+
+    Parameters, FLOPs per token (a multiply and an add count two), and bytes for one dtype.
+    """
+    params: int
+    embedding_params: int
+    non_embedding_params: int
+    matmul_params: int
+    forward_flops_per_token: int
+    train_flops_per_token: int
+    approx_train_flops_per_token: int
+    weight_bytes: int
+    grad_bytes: int
+    adam_bytes: int
+
+    @property
+    def training_bytes(self):
+        """Weights, gradients and Adam's two moments: the memory training needs before any activation."""
+        return self.weight_bytes + self.grad_bytes + self.adam_bytes
+
+
+def _itemsize(dtype):
+    """Bytes per number for "float32", np.float32, torch.float32 and the like (bfloat16 too)."""
+    name = str(getattr(dtype, "__name__", dtype)).replace("torch.", "")
+    if name not in _BYTES:
+        raise ValueError(f"dtype must be one of {sorted(_BYTES)} (a string, NumPy or torch dtype), got {dtype!r}")
+    return _BYTES[name]
+
+
+def _check_transformer_sizes(vocab, d_model, n_layers, n_heads, d_ff, seq_len, positions):
+    for value, name in ((vocab, "vocab"), (d_model, "d_model"), (n_layers, "n_layers"), (n_heads, "n_heads"),
+                        (d_ff, "d_ff"), (seq_len, "seq_len")):
+        check_positive_int(value, name)
+    if d_model % n_heads:
+        raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads} (each head gets d_model / "
+                         f"n_heads features)")
+    if positions not in _POSITIONS:
+        raise ValueError(f"unknown positions {positions!r}; choose one of {list(_POSITIONS)}")
+
+
+def transformer_counts(vocab, d_model, n_layers, n_heads, d_ff, seq_len, tied=True, *, bias=True,
+                       positions="learned", final_norm=True, dtype="float32"):
+    """Parameters, FLOPs per token and training memory of a decoder-only (GPT-style) transformer.
+
+    The model counted, as built from torch.nn layers: a token table nn.Embedding(vocab, d_model); a position
+    table nn.Embedding(seq_len, d_model) when ``positions="learned"`` (none for "sinusoidal", "rotary" or
+    "none"); ``n_layers`` blocks as nn.TransformerEncoderLayer(d_model, n_heads, d_ff, bias=bias) (self-
+    attention with a fused (3 d_model, d_model) input projection and a (d_model, d_model) output projection,
+    two layer norms, a d_model -> d_ff -> d_model feed-forward); a final nn.LayerNorm(d_model, bias=bias) if
+    ``final_norm``; an output head nn.Linear(d_model, vocab, bias=False) whose weight is the token table
+    when ``tied`` (counted once) or its own otherwise. With d = d_model, per block:
+
+        weights 4 d^2 + 2 d d_ff;  biases 3d + d + d_ff + d (if bias);  layer norms 2d scales (+ 2d shifts if bias)
+
+    - ``params``: every parameter once; ``embedding_params`` the token and position tables;
+      ``non_embedding_params`` the rest, an untied head included (the N of Kaplan et al. 2020, "Scaling Laws
+      for Neural Language Models", who write N ~ 2 d n_layers (2 d + d_ff), neglecting biases and norms);
+    - ``matmul_params``: the weights used in matrix products per token, N_mm = n_layers (4 d^2 + 2 d d_ff)
+      + vocab d (the head, also when tied; a lookup in a table costs no multiplication);
+    - ``forward_flops_per_token`` = 2 N_mm + 2 n_layers seq_len d * 2: each weight one multiply-add, and
+      attention's two products per layer, the scores Q K^T and the weighted sum A V, each 2 seq_len d per
+      token at full context (the whole seq_len x seq_len score matrix, the masked half of a causal model
+      included, as a plain implementation computes it). Biases, norms, softmax and activations are left
+      out, as torch.utils.flop_counter.FlopCounterMode leaves them out (to check against it, run attention
+      on the math backend, ``torch.nn.attention.sdpa_kernel(SDPBackend.MATH)``: it has no FLOP formula for
+      the CPU's fused attention kernel, which then counts as zero);
+    - ``train_flops_per_token`` = 3 x forward (the backward pass of each product costs two products: one
+      for the input's gradient, one for the weight's); ``approx_train_flops_per_token`` = 6 N with N the
+      non-embedding parameters, Kaplan et al.'s rule of thumb, which drops the head and attention's terms;
+    - ``weight_bytes`` and ``grad_bytes`` = params x bytes of ``dtype``; ``adam_bytes`` = 2 x params x bytes
+      (Adam's two moment estimates; its per-parameter step counters are left out).
+
+    ``n_heads`` changes no count (the heads split d_model); it must divide d_model. All counts are ints.
+    """
+    _check_transformer_sizes(vocab, d_model, n_layers, n_heads, d_ff, seq_len, positions)
+    d = d_model
+    table = vocab * d + (seq_len * d if positions == "learned" else 0)
+    block_weights = 4 * d * d + 2 * d * d_ff
+    block = block_weights + 2 * d + ((3 * d + d + d_ff + d) + 2 * d if bias else 0)
+    head = 0 if tied else vocab * d
+    final = (2 * d if bias else d) if final_norm else 0
+    params = table + n_layers * block + final + head
+    matmul = n_layers * block_weights + vocab * d
+    forward = 2 * matmul + 2 * n_layers * seq_len * d * 2
+    size = _itemsize(dtype)
+    return TransformerCounts(params=params, embedding_params=table, non_embedding_params=params - table,
+                             matmul_params=matmul, forward_flops_per_token=forward, train_flops_per_token=3 * forward,
+                             approx_train_flops_per_token=6 * (params - table), weight_bytes=params * size,
+                             grad_bytes=params * size, adam_bytes=2 * params * size)
