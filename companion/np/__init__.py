@@ -26,6 +26,10 @@ from companion.np.activations import (
 # linear is the dense layer under torch's name (F.linear); the identity activation stays get_activation("linear")
 from companion.np.dense import Dense, dense, dense_backward, dense_forward, linear, linear_backward, linear_forward
 from companion.np.embedding import Embedding, embedding, embedding_backward, embedding_forward
+from companion.np.attention import (AdditiveAttention, SDPACache, additive_attention, additive_attention_backward,
+                                    additive_attention_forward, attention_weights, causal_mask, masked_softmax,
+                                    masked_softmax_backward, masked_softmax_forward, scaled_dot_product_attention,
+                                    scaled_dot_product_attention_backward, scaled_dot_product_attention_forward)
 from companion.np.positional import (LearnedPositions, apply_rotary, apply_rotary_backward, apply_rotary_forward,
                                      inverse_frequencies, rotary_angles, sinusoidal_positions)
 from companion.np.sampling import sample_next, top_k_logits

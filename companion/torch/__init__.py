@@ -17,6 +17,8 @@ from companion.torch.activations import (
 # linear is the dense layer under torch's name (F.linear); the identity activation stays get_activation("linear")
 from companion.torch.dense import Dense, dense, linear
 from companion.torch.embedding import Embedding, embedding
+from companion.torch.attention import (AdditiveAttention, additive_attention, attention_weights, causal_mask,
+                                       masked_softmax, scaled_dot_product_attention)
 from companion.torch.positional import (LearnedPositions, apply_rotary, inverse_frequencies, rotary_angles,
                                         sinusoidal_positions)
 from companion.torch.sampling import sample_next, top_k_logits
