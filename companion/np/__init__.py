@@ -61,6 +61,8 @@ from companion.np.recurrent import (GRUCell, LSTMCell, RNNCell, gru_cell, gru_ce
                                     rnn_cell_forward)
 from companion.np.recurrent import (GRU, LSTM, RNN, gru, gru_backward, gru_forward, lstm, lstm_backward,
                                     layer_class, lstm_forward, rnn, rnn_backward, rnn_forward)
+from companion.np.multihead import (MultiheadAttention, multi_head_attention, multi_head_attention_backward,
+                                    multi_head_attention_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.bptt import hidden_gradient_norms

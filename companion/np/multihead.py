@@ -28,9 +28,9 @@ import numpy as np
 
 from companion._multihead import check_dropout, check_mha_args, check_sizes, mha_init, param_names
 from companion.np._state import checked_state
-from companion.np.activations import softmax, softmax_backward
+from companion.np.attention import (masked_softmax_backward, scaled_dot_product_attention_backward,
+                                    scaled_dot_product_attention_forward)
 from companion.np.dense import linear_backward, linear_forward
-from companion.np.regularization import dropout_backward, dropout_forward
 
 
 def _seq_first(x, batched, batch_first):
@@ -93,29 +93,21 @@ def _merged_mask(attn_mask, key_padding_mask, causal_only, shape, extra, dtype):
 
 
 def _attention_forward(qh, kh, vh, mask, dropout_p, rng):
-    """softmax(Q K^T / sqrt(d) + mask) V per head, with dropout on the weights; returns (out, weights, cache).
-
-    A row whose scores are all -inf (a query allowed no key) gets weights 0, not 0/0 = NaN.
-    """
-    scale = 1.0 / np.sqrt(qh.shape[-1])
-    scores = (qh * scale) @ kh.transpose(0, 2, 1)  # (N·H, L, S')
-    if mask is not None:
-        scores = scores + mask
-    dead = np.all(scores == -np.inf, axis=-1, keepdims=True)
-    weights = np.where(dead, 0.0, softmax(np.where(dead, 0.0, scores), axis=-1))
-    dropped, dcache = dropout_forward(weights, dropout_p, dropout_p > 0, rng)
-    return dropped @ vh, dropped, (qh, kh, vh, weights, dropped, dcache, scale)
+    """Each head's scaled dot-product attention (companion.np.attention); returns (out, weights, cache), the
+    weights after dropout, those that multiply V. A query allowed no key gets weights 0 there."""
+    out, cache = scaled_dot_product_attention_forward(qh, kh, vh, mask, dropout_p, rng=rng)
+    return out, cache.applied, cache
 
 
 def _attention_backward(dout, dweights, cache):
-    """(dQ, dK, dV) per head. ``dweights``: an extra gradient on the returned (dropped-out) weights, or None."""
-    qh, kh, vh, weights, dropped, dcache, scale = cache
-    ddropped = dout @ vh.transpose(0, 2, 1)
+    """(dQ, dK, dV) per head. ``dweights``, a gradient on the returned weights (or None), reaches the scores
+    through dropout and the softmax as the output's own does: dS = softmax'(dA ⊙ D) · scale."""
+    dq, dk, dv = scaled_dot_product_attention_backward(dout, cache)
     if dweights is not None:
-        ddropped = ddropped + dweights
-    dv = dropped.transpose(0, 2, 1) @ dout
-    dscores = softmax_backward(dropout_backward(ddropped, dcache), weights)  # the mask is a constant
-    return dscores @ kh * scale, dscores.transpose(0, 2, 1) @ qh * scale, dv
+        d = dweights if cache.dropout_scale is None else dweights * cache.dropout_scale
+        dscores = masked_softmax_backward(d, (cache.weights, -1)) * cache.scale
+        dq, dk = dq + dscores @ cache.key, dk + dscores.transpose(0, 2, 1) @ cache.query
+    return dq, dk, dv
 
 
 def multi_head_attention_forward(query, key, value, params, num_heads, *, key_padding_mask=None,

@@ -35,6 +35,8 @@ from companion.torch.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCel
                                        gru_cell_backward, gru_cell_forward, layer_class, lstm, lstm_cell,
                                        lstm_cell_backward, lstm_cell_forward, rnn, rnn_cell, rnn_cell_backward,
                                        rnn_cell_forward)
+from companion.torch.multihead import (MultiheadAttention, multi_head_attention, multi_head_attention_backward,
+                                       multi_head_attention_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.torch.diagnostics import layer_gradient_norms, update_ratios
 from companion.torch.bptt import hidden_gradient_norms

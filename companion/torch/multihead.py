@@ -6,13 +6,12 @@ the same results as ``torch.nn.MultiheadAttention`` (bool masks: True = may NOT 
 under torch's names).
 """
 
-import math
-
 import torch
 import torch.nn.functional as F
 
 from companion._multihead import check_dropout, check_mha_args, check_sizes, mha_init, param_names
 from companion._runtime import device as default_device
+from companion.torch.attention import scaled_dot_product_attention
 from companion.torch.dense import Dense, as_tensor
 
 
@@ -67,18 +66,9 @@ def _merged_mask(attn_mask, key_padding_mask, causal_only, shape, extra, like):
 
 
 def _attention(qh, kh, vh, mask, dropout_p):
-    """softmax(Q K^T / sqrt(d) + mask) V per head, dropout on the weights; returns (out, weights).
-
-    A row of -inf scores (a query allowed no key) gets weights 0; the fill before the softmax keeps NaN out
-    of the backward pass too.
-    """
-    scores = (qh * (1.0 / math.sqrt(qh.shape[-1]))) @ kh.transpose(1, 2)
-    if mask is not None:
-        scores = scores + mask
-    dead = (scores == float("-inf")).all(dim=-1, keepdim=True)
-    weights = torch.softmax(scores.masked_fill(dead, 0.0), dim=-1).masked_fill(dead, 0.0)
-    weights = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
-    return weights @ vh, weights
+    """Each head's scaled dot-product attention (companion.torch.attention); returns (out, weights after
+    dropout). A query allowed no key gets weights 0."""
+    return scaled_dot_product_attention(qh, kh, vh, mask, dropout_p, return_weights=True)
 
 
 def multi_head_attention(query, key, value, params, num_heads, *, key_padding_mask=None, need_weights=True,
