@@ -101,11 +101,18 @@ def _math(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, **o
 
 
 def _torch_run(fn, qkv, dout, options):
-    """fn on leaf tensors; returns (out, [dq, dk, dv]) from autograd."""
+    """fn on leaf tensors; returns (out, [dq, dk, dv]) from autograd, and d attn_mask for a float mask."""
     leaves = [_t(a, grad=True) for a in qkv]
-    out = fn(*leaves, **_torch_options(options))
+    options = _torch_options(options)
+    mask = options["attn_mask"]
+    if mask is not None and mask.is_floating_point():
+        mask.requires_grad_(True)
+        leaves_and_mask = leaves + [mask]
+    else:
+        leaves_and_mask = leaves
+    out = fn(*leaves, **options)
     out.backward(_t(dout))
-    return out, [leaf.grad for leaf in leaves]
+    return out, [leaf.grad for leaf in leaves_and_mask]
 
 
 @settings(max_examples=150, deadline=None)
@@ -116,7 +123,9 @@ def test_values_and_gradients_match_torch_sdpa(case):
     assert torch.isfinite(ref_out).all()
     out, cache = cnp.scaled_dot_product_attention_forward(*qkv, **options)
     _close(out, ref_out)
-    for a, b in zip(cnp.scaled_dot_product_attention_backward(dout, cache), ref_grads):
+    grads = cnp.scaled_dot_product_attention_backward(dout, cache, mask_grad=len(ref_grads) == 4)
+    assert len(grads) == len(ref_grads)
+    for a, b in zip(grads, ref_grads):
         _close(a, b)
     twin_out, twin_grads = _torch_run(ctorch.scaled_dot_product_attention, qkv, dout, options)
     _close(twin_out, ref_out)
@@ -152,6 +161,7 @@ def test_a_fully_masked_row_reads_nothing_in_torch_and_both_backends():
         out, cache = cnp.scaled_dot_product_attention_forward(*qkv, attn_mask=mask)
         grads = cnp.scaled_dot_product_attention_backward(dout, cache)
         twin_out, twin_grads = _torch_run(ctorch.scaled_dot_product_attention, qkv, dout, options)
+        ref_grads, twin_grads = ref_grads[:3], twin_grads[:3]  # (the float mask's gradient is checked above)
         for a, b in zip([out, *grads, twin_out, *twin_grads], [ref_out, *ref_grads, ref_out, *ref_grads]):
             a = _np(a) if torch.is_tensor(a) else a
             assert np.isfinite(a).all()
@@ -256,12 +266,13 @@ def test_numpy_sdpa_backward_matches_finite_differences(kind):
                    dropout_mask=keep)
     dout = rng.normal(size=(1, 4, 3, 3))
     _, cache = cnp.scaled_dot_product_attention_forward(q, k, v, **options)
-    grads = cnp.scaled_dot_product_attention_backward(dout, cache)
+    float_mask = kind == "float_inf"
+    grads = cnp.scaled_dot_product_attention_backward(dout, cache, mask_grad=float_mask)
 
     def loss():
         return float((cnp.scaled_dot_product_attention(q, k, v, **options) * dout).sum())
 
-    _fd_check(loss, (q, k, v), grads)
+    _fd_check(loss, (q, k, v, mask) if float_mask else (q, k, v), grads)
 
 
 # --- masked softmax ---------------------------------------------------------------------------------------------
@@ -448,6 +459,8 @@ def test_other_errors_name_the_problem():
     _, cache = cnp.scaled_dot_product_attention_forward(q, k, v)
     with pytest.raises(ValueError, match=r"dout must have shape \(1, 3, 5\)"):
         cnp.scaled_dot_product_attention_backward(np.zeros((1, 3, 4)), cache)
+    with pytest.raises(ValueError, match="mask_grad=True needs a float attn_mask"):
+        cnp.scaled_dot_product_attention_backward(np.zeros((1, 3, 5)), cache, mask_grad=True)
     with pytest.raises(ValueError, match="dropout_mask must have the attention weights' shape"):
         cnp.scaled_dot_product_attention(q, k, v, dropout_p=0.5, dropout_mask=np.ones((3, 4), bool))
     with pytest.raises(ValueError, match="scores has 1 NaN"):

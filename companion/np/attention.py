@@ -27,13 +27,14 @@ from companion.np.dense import linear_backward, linear_forward
 from companion.np.regularization import dropout_forward
 
 SDPACache = namedtuple("SDPACache", "query key value weights applied dropout_scale scale groups key_shape "
-                                    "value_shape")
+                                    "value_shape mask_shape")
 SDPACache.__doc__ = """What the backward pass of scaled dot-product attention needs.
 
 query (..., Hq, L, E); key, value with their heads already repeated to Hq (..., Hq, S, E|Ev); weights, the
 softmax (..., Hq, L, S); applied, the weights after dropout (those multiplied by value); dropout_scale,
 mask / (1 - p) or None without dropout; scale, the factor on the scores; groups, query heads per key head;
-key_shape and value_shape, the shapes given (before repeating and broadcasting)."""
+key_shape and value_shape, the shapes given (before repeating and broadcasting); mask_shape, a float
+attn_mask's shape (None for no mask or a boolean one)."""
 AdditiveCache = namedtuple("AdditiveCache", "query_cache key_cache features w_v weights value")
 
 
@@ -173,7 +174,8 @@ def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, drop
     weights = masked_softmax(scores, keep)
     applied, dropout_scale = _dropout(weights, dropout_p, rng, dropout_mask)
     out = applied @ value  # (..., Hq, L, Ev)
-    return out, SDPACache(query, key, value, weights, applied, dropout_scale, scale, groups, *shapes)
+    mask_shape = attn_mask.shape if attn_mask is not None and attn_mask.dtype != bool else None
+    return out, SDPACache(query, key, value, weights, applied, dropout_scale, scale, groups, *shapes, mask_shape)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
@@ -189,8 +191,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return (out, cache.applied) if return_weights else out
 
 
-def scaled_dot_product_attention_backward(dout, cache):
-    """From dL/dout (..., Hq, L, Ev): (dquery, dkey, dvalue), each of its input's shape.
+def scaled_dot_product_attention_backward(dout, cache, mask_grad=False):
+    """From dL/dout (..., Hq, L, Ev): (dquery, dkey, dvalue), each of its input's shape; with ``mask_grad``,
+    also d attn_mask for a float mask (a learned bias, as torch's autograd gives it): dScores / scale summed to
+    the mask's shape.
 
     With P the weights, D the dropout scale and P' = P ⊙ D: dV = P'^T dout; dP = (dout V^T) ⊙ D;
     dScores = the softmax's backward of dP; dQ = scale · dScores K; dK = scale · dScores^T Q; with grouped
@@ -207,10 +211,17 @@ def scaled_dot_product_attention_backward(dout, cache):
     dweights = _unbroadcast(dout @ _swap(c.value), c.applied.shape)
     if c.dropout_scale is not None:
         dweights = dweights * c.dropout_scale
-    dscores = masked_softmax_backward(dweights, (c.weights, -1)) * c.scale
+    dbias = masked_softmax_backward(dweights, (c.weights, -1))  # d(scores + float mask)
+    dscores = dbias * c.scale
     dquery = _unbroadcast(dscores @ c.key, c.query.shape)
     dkey = _unbroadcast(_sum_heads(_swap(dscores) @ c.query, c.groups), c.key_shape)
-    return dquery, dkey, _unbroadcast(_sum_heads(dvalue, c.groups), c.value_shape)
+    grads = dquery, dkey, _unbroadcast(_sum_heads(dvalue, c.groups), c.value_shape)
+    if not mask_grad:
+        return grads
+    if c.mask_shape is None:
+        raise ValueError("mask_grad=True needs a float attn_mask in the forward pass (a boolean mask or none has "
+                         "no gradient)")
+    return grads + (_unbroadcast(dbias, c.mask_shape),)
 
 
 def attention_weights(query, key, attn_mask=None, is_causal=False, *, scale=None, enable_gqa=False):
