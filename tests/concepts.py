@@ -183,6 +183,31 @@ def _rotary(interleaved):
                    lambda x: ct.apply_rotary(x, interleaved=interleaved), (0,))
 
 
+def _multihead():
+    """Multi-head attention with 2 heads: query (N, L, E), key and value (N, L + 1, E), E = 2·d[2], batch first;
+    its packed parameters are inputs too, so that every gradient is compared."""
+    def make(rng, d):
+        n, length, e = d[0], d[1], 2 * d[2]
+        return (rng.normal(scale=0.5, size=(n, length, e)), rng.normal(scale=0.5, size=(n, length + 1, e)),
+                rng.normal(scale=0.5, size=(n, length + 1, e)), rng.normal(scale=0.3, size=(3 * e, e)),
+                rng.normal(scale=0.2, size=3 * e), rng.normal(scale=0.3, size=(e, e)), rng.normal(scale=0.2, size=e))
+
+    def params(w_in, b_in, w_out, b_out):
+        return {"in_proj_weight": w_in, "in_proj_bias": b_in, "out_proj.weight": w_out, "out_proj.bias": b_out}
+
+    options = dict(batch_first=True, need_weights=False)
+
+    def backward(dout, q, k, v, *p):
+        _, cache = cnp.multi_head_attention_forward(q, k, v, params(*p), 2, **options)
+        dq, dk, dv, grads = cnp.multi_head_attention_backward(dout, cache)
+        return (dq, dk, dv, *grads.values())
+
+    return Concept("multi_head_attention", make,
+                   lambda q, k, v, *p: cnp.multi_head_attention(q, k, v, params(*p), 2, **options)[0], backward,
+                   lambda q, k, v, *p: ct.multi_head_attention(q, k, v, params(*p), 2, **options)[0],
+                   tuple(range(7)))
+
+
 def _pair_normal(rng, d):
     return rng.normal(size=(d[0], d[1])), rng.normal(size=(d[0], d[1]))
 
@@ -209,6 +234,7 @@ CONCEPTS = [
     _cross_entropy(probs=False), _cross_entropy(probs=True),
     _embedding(),
     _rotary(True), _rotary(False),
+    _multihead(),
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),

@@ -392,3 +392,18 @@ def test_layer_errors():
         layer.backward(np.zeros((3, 2, 4)), dweights=np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="missing"):
         layer.load_state_dict({"in_proj_weight": np.zeros((12, 4))})
+
+
+def test_float32_stays_float32():
+    """Outputs, weights and every gradient keep the inputs' precision, on every route."""
+    layer = npm.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, kdim=3, dtype=np.float32,
+                                   rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.normal(size=(3, 2, d)).astype(np.float32) for d in (4, 3, 4))
+    kpm = _bool_mask(rng, (2, 3))
+    for need_weights in (True, False):
+        out, w = layer(q, k, v, key_padding_mask=kpm, need_weights=need_weights)
+        dweights = np.ones_like(w) if need_weights else None
+        dinputs = layer.backward(np.ones_like(out), dweights)
+        arrays = [out, *dinputs, *layer.grads.values()] + ([w] if need_weights else [])
+        assert all(a.dtype == np.float32 for a in arrays)

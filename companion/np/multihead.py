@@ -24,6 +24,8 @@ Shapes: query (L, N, E), key (S, N, kdim), value (S, N, vdim), or (N, L, E) etc.
 (L, E), (S, kdim), (S, vdim) unbatched. Parameters: a dict with torch's names (see companion._multihead).
 """
 
+import math
+
 import numpy as np
 
 from companion._multihead import check_dropout, check_mha_args, check_sizes, mha_init, param_names
@@ -95,7 +97,8 @@ def _merged_mask(attn_mask, key_padding_mask, causal_only, shape, extra, dtype):
 def _attention_forward(qh, kh, vh, mask, dropout_p, rng):
     """Each head's scaled dot-product attention (companion.np.attention); returns (out, weights, cache), the
     weights after dropout, those that multiply V. A query allowed no key gets weights 0 there."""
-    out, cache = scaled_dot_product_attention_forward(qh, kh, vh, mask, dropout_p, rng=rng)
+    scale = 1.0 / math.sqrt(qh.shape[-1])  # a Python float, so float32 stays float32
+    out, cache = scaled_dot_product_attention_forward(qh, kh, vh, mask, dropout_p, scale=scale, rng=rng)
     return out, cache.applied, cache
 
 
