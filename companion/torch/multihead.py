@@ -1,6 +1,8 @@
 """Multi-head attention in PyTorch, written from torch ops step by step as the NumPy twin is; autograd does
 the backward pass. Same names, options, shapes and parameter dicts as :mod:`companion.np.multihead`, and
-the same results as ``torch.nn.MultiheadAttention`` (bool masks: True = may NOT attend).
+the same results as ``torch.nn.MultiheadAttention`` (bool masks: True = may NOT attend), except that a query
+allowed no key gets weights 0 on both of torch's routes (torch: 0 with ``need_weights=False``, NaN with
+``need_weights=True``). Each head runs :func:`companion.torch.attention.scaled_dot_product_attention`.
 
 ``multi_head_attention_forward`` / ``_backward`` give the NumPy twin's interface (a cache, then gradients
 under torch's names).
