@@ -84,6 +84,8 @@ def check_sdpa_args(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=
     if attn_mask is not None:
         if is_causal:
             raise ValueError("pass either attn_mask or is_causal=True, not both (as torch requires)")
+        if attn_mask.ndim < 2:  # torch refuses these too (its mask is indexed as (..., L, S))
+            raise ValueError(f"attn_mask must be at least 2-D, (..., L, S), got shape {shape_of(attn_mask)}")
         check_mask(attn_mask, "attn_mask", weights_shape(q, k, groups))
     return groups, (1.0 / np.sqrt(q[-1]) if scale is None else float(scale))
 

@@ -191,10 +191,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return (out, cache.applied) if return_weights else out
 
 
-def scaled_dot_product_attention_backward(dout, cache, mask_grad=False):
+def scaled_dot_product_attention_backward(dout, cache, mask_grad=False, dweights=None):
     """From dL/dout (..., Hq, L, Ev): (dquery, dkey, dvalue), each of its input's shape; with ``mask_grad``,
     also d attn_mask for a float mask (a learned bias, as torch's autograd gives it): dScores / scale summed to
-    the mask's shape.
+    the mask's shape. ``dweights`` adds a gradient on the weights that ``return_weights`` returns (after
+    dropout), for a caller whose loss also reads them (as multi-head attention's returned weights).
 
     With P the weights, D the dropout scale and P' = P ⊙ D: dV = P'^T dout; dP = (dout V^T) ⊙ D;
     dScores = the softmax's backward of dP; dQ = scale · dScores K; dK = scale · dScores^T Q; with grouped
@@ -208,7 +209,13 @@ def scaled_dot_product_attention_backward(dout, cache, mask_grad=False):
     if dout.shape != want:
         raise ValueError(f"dout must have shape {want}, got {dout.shape}")
     dvalue = _swap(c.applied) @ dout
-    dweights = _unbroadcast(dout @ _swap(c.value), c.applied.shape)
+    dapplied = _unbroadcast(dout @ _swap(c.value), c.applied.shape)
+    if dweights is not None:
+        dweights = np.asarray(dweights)
+        if dweights.shape != c.applied.shape:
+            raise ValueError(f"dweights must have the weights' shape {c.applied.shape}, got {dweights.shape}")
+        dapplied = dapplied + dweights
+    dweights = dapplied
     if c.dropout_scale is not None:
         dweights = dweights * c.dropout_scale
     dbias = masked_softmax_backward(dweights, (c.weights, -1))  # d(scores + float mask)
