@@ -87,7 +87,7 @@ def check_sdpa_args(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=
         if attn_mask.ndim < 2:  # torch refuses these too (its mask is indexed as (..., L, S))
             raise ValueError(f"attn_mask must be at least 2-D, (..., L, S), got shape {shape_of(attn_mask)}")
         check_mask(attn_mask, "attn_mask", weights_shape(q, k, groups))
-    return groups, (1.0 / np.sqrt(q[-1]) if scale is None else float(scale))
+    return groups, (float("inf") if q[-1] == 0 else 1.0 / np.sqrt(q[-1])) if scale is None else float(scale)
 
 
 def _broadcast(*shapes):

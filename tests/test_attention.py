@@ -177,6 +177,24 @@ def test_a_fully_masked_row_reads_nothing_in_torch_and_both_backends():
         assert (out[:, :, 1] == 0).all() and (cache.weights[:, :, 1] == 0).all()
 
 
+@pytest.mark.parametrize("L,S,E", [(0, 4, 3), (3, 0, 3), (3, 4, 0)])
+def test_empty_sizes_give_torchs_results(L, S, E):
+    """No queries: an empty output; no keys: zeros; no features (E = 0, scale infinite, scores 0): the mean of
+    the values, as torch computes them; gradients of the right shapes."""
+    rng = np.random.default_rng(18)
+    qkv = [rng.normal(size=(2, L, E)), rng.normal(size=(2, S, E)), rng.normal(size=(2, S, 5))]
+    dout = rng.normal(size=(2, L, 5))
+    options = dict(attn_mask=None, is_causal=False, scale=None, enable_gqa=False)
+    ref_out, ref_grads = _torch_run(F.scaled_dot_product_attention, qkv, dout, options)
+    out, cache = cnp.scaled_dot_product_attention_forward(*qkv)
+    twin_out, twin_grads = _torch_run(ctorch.scaled_dot_product_attention, qkv, dout, options)
+    for a, b in zip([out, *cnp.scaled_dot_product_attention_backward(dout, cache), twin_out, *twin_grads],
+                    [ref_out, *ref_grads, ref_out, *ref_grads]):
+        _close(a, b)
+    if E == 0:
+        _close(out, np.broadcast_to(qkv[2].mean(axis=1, keepdims=True), out.shape))
+
+
 @pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
 def test_causal_is_top_left_aligned_like_torch_and_hides_the_future(L, S):
     np.testing.assert_array_equal(cnp.causal_mask(L, S), torch.ones(L, S, dtype=torch.bool).tril().numpy())

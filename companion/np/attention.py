@@ -125,7 +125,8 @@ def _unbroadcast(grad, shape):
 
 def _scores(query, key, attn_mask, is_causal, scale):
     """q k^T · scale (+ a float mask), and the boolean mask of who takes part (None when everyone does)."""
-    scores = (query @ _swap(key)) * scale  # (..., Hq, L, S)
+    # scaled before the product, as torch scales: with E = 0 the scale is infinite and the scores 0
+    scores = (query * scale) @ _swap(key)  # (..., Hq, L, S)
     keep = None
     if is_causal:
         keep = causal_mask(*scores.shape[-2:])
@@ -219,9 +220,8 @@ def scaled_dot_product_attention_backward(dout, cache, mask_grad=False, dweights
     if c.dropout_scale is not None:
         dweights = dweights * c.dropout_scale
     dbias = masked_softmax_backward(dweights, (c.weights, -1))  # d(scores + float mask)
-    dscores = dbias * c.scale
-    dquery = _unbroadcast(dscores @ c.key, c.query.shape)
-    dkey = _unbroadcast(_sum_heads(_swap(dscores) @ c.query, c.groups), c.key_shape)
+    dquery = _unbroadcast((dbias @ c.key) * c.scale, c.query.shape)
+    dkey = _unbroadcast(_sum_heads((_swap(dbias) @ c.query) * c.scale, c.groups), c.key_shape)
     grads = dquery, dkey, _unbroadcast(_sum_heads(dvalue, c.groups), c.value_shape)
     if not mask_grad:
         return grads

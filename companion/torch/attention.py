@@ -37,7 +37,7 @@ def masked_softmax(scores, mask=None, axis=-1):
 
 
 def _scores(query, key, attn_mask, is_causal, scale):
-    scores = (query @ key.transpose(-2, -1)) * scale  # (..., Hq, L, S)
+    scores = (query * scale) @ key.transpose(-2, -1)  # (..., Hq, L, S); with E = 0, scale = inf and scores 0
     if is_causal:
         return scores, causal_mask(*scores.shape[-2:], device=scores.device)
     if attn_mask is not None and attn_mask.dtype == torch.bool:
