@@ -6,6 +6,8 @@ mask broadcasts to the attention weights' shape (..., Hq, L, S). The checks read
 only, so they work on NumPy arrays and torch tensors alike.
 """
 
+import math
+
 import numpy as np
 
 from companion._init import _uniform
@@ -87,7 +89,8 @@ def check_sdpa_args(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=
         if attn_mask.ndim < 2:  # torch refuses these too (its mask is indexed as (..., L, S))
             raise ValueError(f"attn_mask must be at least 2-D, (..., L, S), got shape {shape_of(attn_mask)}")
         check_mask(attn_mask, "attn_mask", weights_shape(q, k, groups))
-    return groups, (float("inf") if q[-1] == 0 else 1.0 / np.sqrt(q[-1])) if scale is None else float(scale)
+    # a Python float, so that float32 inputs stay float32 (a NumPy float64 scalar would promote them)
+    return groups, (float("inf") if q[-1] == 0 else 1.0 / math.sqrt(q[-1])) if scale is None else float(scale)
 
 
 def _broadcast(*shapes):

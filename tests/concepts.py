@@ -208,6 +208,75 @@ def _multihead():
                    tuple(range(7)))
 
 
+def _sdpa_causal_gqa():
+    """Scaled dot-product attention, causal, 4 query heads sharing 2 key/value heads: query (N, 4, L, E),
+    key and value (N, 2, L + 1, E|Ev) (causal with S != L, aligned at the top left as torch's is)."""
+    def make(rng, d):
+        n, length, e = d[0], d[1], d[2]
+        return (rng.normal(size=(n, 4, length, e)), rng.normal(size=(n, 2, length + 1, e)),
+                rng.normal(size=(n, 2, length + 1, e + 1)))
+
+    options = dict(is_causal=True, enable_gqa=True)
+    return Concept("sdpa:causal-gqa", make, lambda q, k, v: cnp.scaled_dot_product_attention(q, k, v, **options),
+                   lambda dout, q, k, v: cnp.scaled_dot_product_attention_backward(
+                       dout, cnp.scaled_dot_product_attention_forward(q, k, v, **options)[1]),
+                   lambda q, k, v: ct.scaled_dot_product_attention(q, k, v, **options), (0, 1, 2))
+
+
+def _sdpa_float_mask():
+    """Scaled dot-product attention with an additive float mask (L, S) broadcast over the batch, a scale of
+    0.5, and the mask's gradient compared too (a learned bias)."""
+    def make(rng, d):
+        n, length, e = d[0], d[1], d[2]
+        return (rng.normal(size=(n, length, e)), rng.normal(size=(n, length + 2, e)),
+                rng.normal(size=(n, length + 2, e)), rng.normal(size=(length, length + 2)))
+
+    return Concept("sdpa:float-mask", make, lambda q, k, v, m: cnp.scaled_dot_product_attention(q, k, v, m, scale=0.5),
+                   lambda dout, q, k, v, m: cnp.scaled_dot_product_attention_backward(
+                       dout, cnp.scaled_dot_product_attention_forward(q, k, v, m, scale=0.5)[1], mask_grad=True),
+                   lambda q, k, v, m: ct.scaled_dot_product_attention(q, k, v, m, scale=0.5), (0, 1, 2, 3))
+
+
+def _every_third(shape):
+    """A fixed boolean mask: every third position blocked, and the first row blocked whole (a row that must
+    come out as zeros)."""
+    mask = np.arange(int(np.prod(shape))).reshape(shape) % 3 != 1
+    mask[..., 0, :] = False
+    return mask
+
+
+def _masked_softmax():
+    def make(rng, d):
+        return (rng.normal(scale=2, size=(d[0], d[1] + 1, d[2] + 1)),)
+
+    return Concept("masked_softmax", make, lambda x: cnp.masked_softmax(x, _every_third(x.shape)),
+                   lambda dout, x: (cnp.masked_softmax_backward(
+                       dout, cnp.masked_softmax_forward(x, _every_third(x.shape))[1]),),
+                   lambda x: ct.masked_softmax(x, torch.as_tensor(_every_third(tuple(x.shape)))), (0,))
+
+
+def _additive():
+    """Additive attention, query (N, L, 3), key (N, L + 1, 2), value (N, L + 1, E), hidden size 4, the last key
+    of each sequence padding; every parameter an input, so that every gradient is compared."""
+    def make(rng, d):
+        n, length, e = d[0], d[1], d[2]
+        return (rng.normal(size=(n, length, 3)), rng.normal(size=(n, length + 1, 2)),
+                rng.normal(size=(n, length + 1, e)), rng.normal(size=(4, 3)), rng.normal(size=(4, 2)),
+                rng.normal(size=4))
+
+    def padding(key):
+        pad = np.zeros(tuple(key.shape[:-1]), dtype=bool)
+        pad[:, -1] = True
+        return pad
+
+    return Concept("additive_attention", make,
+                   lambda *a: cnp.additive_attention(*a, key_padding_mask=padding(a[1])),
+                   lambda dout, *a: cnp.additive_attention_backward(
+                       dout, cnp.additive_attention_forward(*a, key_padding_mask=padding(a[1]))[1]),
+                   lambda *a: ct.additive_attention(*a, key_padding_mask=torch.as_tensor(padding(a[1]))),
+                   tuple(range(6)))
+
+
 def _pair_normal(rng, d):
     return rng.normal(size=(d[0], d[1])), rng.normal(size=(d[0], d[1]))
 
@@ -235,6 +304,7 @@ CONCEPTS = [
     _embedding(),
     _rotary(True), _rotary(False),
     _multihead(),
+    _sdpa_causal_gqa(), _sdpa_float_mask(), _masked_softmax(), _additive(),
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),
