@@ -8,7 +8,10 @@
   large negative number instead (-1e6, as some tutorials do) turns the row into a uniform average of
   positions it was told to ignore.
 * :func:`scaled_dot_product_attention` (Vaswani et al. 2017): softmax(Q K^T · scale + mask) V, the whole
-  argument surface of ``torch.nn.functional.scaled_dot_product_attention``.
+  argument surface of ``torch.nn.functional.scaled_dot_product_attention``, grouped-query attention
+  (``enable_gqa``; Ainslie et al. 2023) included. Where torch 2.13 runs on what it cannot mean, we raise a
+  ValueError instead: NaN or infinite inputs, a negative ``dropout_p``, and grouped heads with different key
+  and value head counts (which torch's documentation excludes).
 * :func:`additive_attention` (Bahdanau, Cho and Bengio 2015): score(q, k) = w_v^T tanh(W_q q + W_k k).
 
 Masks follow torch: in ``attn_mask`` and :func:`masked_softmax`, True means "take part"; in additive
