@@ -14,6 +14,11 @@ import companion.np.multihead as npm
 import companion.torch.multihead as tm
 from tests.finite_differences import numerical_gradient
 
+# The referee, torch.nn.MultiheadAttention, still takes a bool key_padding_mask beside a float attn_mask (and
+# the reverse) but warns that it is deprecated; the tests mix them on purpose, to cover what torch accepts.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Support for mismatched key_padding_mask and attn_mask is deprecated:UserWarning")
+
 TOL = dict(rtol=1e-9, atol=1e-10)
 
 
