@@ -37,6 +37,10 @@ from companion.torch.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCel
                                        rnn_cell_forward)
 from companion.torch.multihead import (MultiheadAttention, multi_head_attention, multi_head_attention_backward,
                                        multi_head_attention_forward)
+from companion.torch.transformer import (TransformerDecoderLayer, TransformerEncoderLayer, transformer_decoder_layer,
+                                         transformer_decoder_layer_backward, transformer_decoder_layer_forward,
+                                         transformer_encoder_layer, transformer_encoder_layer_backward,
+                                         transformer_encoder_layer_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.torch.diagnostics import layer_gradient_norms, update_ratios
 from companion.torch.bptt import hidden_gradient_norms

@@ -1,0 +1,356 @@
+"""Transformer encoder and decoder layers (companion.np and companion.torch TransformerEncoderLayer /
+TransformerDecoderLayer and their functional forms) against torch.nn.TransformerEncoderLayer /
+TransformerDecoderLayer with copied weights in float64: outputs and the gradients of the inputs and of every
+parameter, for every option (norm_first, relu / gelu / a callable, batch_first, bias, bool and float masks,
+key padding masks, is_causal, unbatched input, dropout in eval and in training); hypothesis over shapes,
+heads and masks; stored attention weights; state dicts both ways; errors."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+
+import companion.torch.transformer as tt
+from companion._transformer import param_names
+
+# torch.nn's layers warn when a bool key padding mask meets a float attention mask (deprecated, still
+# accepted); the tests mix them on purpose, to cover what torch accepts.
+pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning")
+
+TOL = dict(rtol=1e-9, atol=1e-10)
+D, H, FF = 8, 2, 12
+
+
+def _reference(decoder=False, seed=0, d_model=D, nhead=H, dim_feedforward=FF, **ctor):
+    """torch.nn's layer in float64, dropout 0 unless given, every parameter drawn at random, train mode."""
+    ctor = {"dropout": 0.0, **ctor}
+    cls = torch.nn.TransformerDecoderLayer if decoder else torch.nn.TransformerEncoderLayer
+    module = cls(d_model, nhead, dim_feedforward, dtype=torch.float64, **ctor)
+    rng = np.random.default_rng(seed)
+    module.load_state_dict({k: torch.from_numpy(rng.normal(0, 0.5, tuple(v.shape)))
+                            for k, v in module.state_dict().items()})
+    return module
+
+
+def _ours(reference, decoder=False, d_model=D, nhead=H, dim_feedforward=FF, **ctor):
+    """Our torch layer with the reference's parameters."""
+    ctor = {"dropout": 0.0, **ctor}
+    cls = tt.TransformerDecoderLayer if decoder else tt.TransformerEncoderLayer
+    layer = cls(d_model, nhead, dim_feedforward, dtype=torch.float64, **ctor)
+    layer.load_state_dict(reference.state_dict())
+    return layer.train(reference.training)
+
+
+def _layout(length, n, batch_first, d=D):
+    return (length, d) if n is None else ((n, length, d) if batch_first else (length, n, d))
+
+
+def _mask(rng, kind, shape):
+    """A bool mask (True = may not attend) never masking key 0, or a float mask; None for kind None."""
+    if kind is None:
+        return None
+    if kind == "bool":
+        mask = rng.random(shape) < 0.4
+        mask[..., 0] = False
+        return torch.from_numpy(mask)
+    return torch.from_numpy(rng.normal(size=shape))
+
+
+def _causal(length):
+    return torch.triu(torch.ones(length, length, dtype=torch.bool), 1)
+
+
+def _grads(module, out, dout, inputs):
+    """d(out · dout)/d(inputs and every parameter), in the parameters' state-dict order."""
+    params = [p for _, p in module.named_parameters()]
+    return torch.autograd.grad(out, [*inputs, *params], dout)
+
+
+def _assert_same(a, b):
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x.detach().numpy(), y.detach().numpy(), **TOL)
+
+
+def _leaf(rng, shape):
+    return torch.from_numpy(rng.normal(size=shape)).requires_grad_(True)
+
+
+# -- construction -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("decoder", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_state_dict_names_and_shapes_are_torch_nn(decoder, bias):
+    ref = _reference(decoder, bias=bias)
+    ours = tt.TransformerDecoderLayer(D, H, FF, bias=bias) if decoder else tt.TransformerEncoderLayer(D, H, FF, bias=bias)
+    assert list(ours.state_dict()) == list(ref.state_dict()) == param_names(decoder, bias)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
+    ref.load_state_dict(ours.state_dict())  # and back the other way
+    np.testing.assert_array_equal(ref.linear1.weight.detach().numpy(), ours.linear1.weight.detach().float().numpy())
+
+
+def test_defaults_match_torch_nn():
+    ours, ref = tt.TransformerEncoderLayer(D, H), torch.nn.TransformerEncoderLayer(D, H)
+    assert ours.linear1.out_features == ref.linear1.out_features == 2048
+    assert ours.dropout_p == ref.dropout.p == 0.1
+    assert ours.layer_norm_eps == ref.norm1.eps == 1e-5
+    assert (ours.batch_first, ours.norm_first) == (False, False)
+    assert ours.training and ours.store_attention is False
+
+
+def test_same_rng_seed_same_parameters_and_torch_init_statistics():
+    a = tt.TransformerDecoderLayer(D, H, FF, dtype=torch.float64, rng=np.random.default_rng(3))
+    b = tt.TransformerDecoderLayer(D, H, FF, dtype=torch.float64, rng=np.random.default_rng(3))
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(p, q), name
+    sd = a.state_dict()
+    assert torch.equal(sd["norm3.weight"], torch.ones(D, dtype=torch.float64))
+    assert torch.equal(sd["self_attn.in_proj_bias"], torch.zeros(3 * D, dtype=torch.float64))
+    assert sd["linear1.weight"].abs().max() <= 1 / D ** 0.5  # torch.nn.Linear's U(±1/sqrt(fan_in))
+    assert sd["self_attn.in_proj_weight"].abs().max() <= (6 / (D + 3 * D)) ** 0.5  # Xavier-uniform bound
+
+
+# -- values and gradients against torch.nn -------------------------------------------------------------------
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("masks", [(None, None), ("bool", "bool"), ("float", "float"), ("float", "bool")])
+def test_encoder_layer_equals_torch_nn(norm_first, batch_first, activation, bias, masks):
+    ctor = dict(norm_first=norm_first, batch_first=batch_first, activation=activation, bias=bias)
+    ref = _reference(**ctor)
+    ours = _ours(ref, **ctor)
+    rng = np.random.default_rng(1)
+    length, n = 5, 3
+    src = _leaf(rng, _layout(length, n, batch_first))
+    attn_mask, kpm = _mask(rng, masks[0], (length, length)), _mask(rng, masks[1], (n, length))
+    dout = torch.from_numpy(rng.normal(size=src.shape))
+    want = ref(src, attn_mask, kpm)
+    got = ours(src, attn_mask, kpm)
+    _assert_same([got], [want])
+    _assert_same(_grads(ours, got, dout, [src]), _grads(ref, want, dout, [src]))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_decoder_layer_equals_torch_nn(norm_first, batch_first, activation, bias):
+    ctor = dict(norm_first=norm_first, batch_first=batch_first, activation=activation, bias=bias)
+    ref = _reference(True, **ctor)
+    ours = _ours(ref, True, **ctor)
+    rng = np.random.default_rng(2)
+    t, s, n = 4, 6, 2
+    tgt, memory = _leaf(rng, _layout(t, n, batch_first)), _leaf(rng, _layout(s, n, batch_first))
+    masks = dict(tgt_mask=_causal(t), memory_mask=_mask(rng, "float", (n * H, t, s)),
+                 tgt_key_padding_mask=_mask(rng, "bool", (n, t)), memory_key_padding_mask=_mask(rng, "bool", (n, s)))
+    dout = torch.from_numpy(rng.normal(size=tgt.shape))
+    want, got = ref(tgt, memory, **masks), ours(tgt, memory, **masks)
+    _assert_same([got], [want])
+    _assert_same(_grads(ours, got, dout, [tgt, memory]), _grads(ref, want, dout, [tgt, memory]))
+
+
+@pytest.mark.parametrize("decoder", [False, True])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_causal_hint_and_unbatched_input(decoder, norm_first):
+    ref = _reference(decoder, norm_first=norm_first)
+    ours = _ours(ref, decoder, norm_first=norm_first)
+    rng = np.random.default_rng(3)
+    for n in (None, 2):
+        x = _leaf(rng, _layout(5, n, False))
+        args = [x] + ([_leaf(rng, _layout(3, n, False))] if decoder else [])
+        kw = dict(tgt_mask=_causal(5), tgt_is_causal=True) if decoder else dict(src_mask=_causal(5), is_causal=True)
+        want, got = ref(*args, **kw), ours(*args, **kw)
+        dout = torch.from_numpy(rng.normal(size=x.shape))
+        _assert_same([got], [want])
+        _assert_same(_grads(ours, got, dout, args), _grads(ref, want, dout, args))
+
+
+@pytest.mark.parametrize("activation", [lambda x: F.gelu(x, approximate="tanh"), torch.nn.GELU(), F.silu])
+def test_callable_activation(activation):
+    ref = _reference(activation=activation)
+    ours = _ours(ref, activation=activation)
+    src = _leaf(np.random.default_rng(4), (5, 2, D))
+    want, got = ref(src), ours(src)
+    _assert_same([got], [want])
+    dout = torch.ones_like(got)
+    _assert_same(_grads(ours, got, dout, [src]), _grads(ref, want, dout, [src]))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_eval_mode_with_dropout_equals_torch_fast_path(batch_first):
+    """In eval mode dropout is the identity; under no_grad torch.nn takes its fused fast path."""
+    ref = _reference(dropout=0.3, batch_first=batch_first, layer_norm_eps=1e-3).eval()
+    ours = _ours(ref, dropout=0.3, batch_first=batch_first, layer_norm_eps=1e-3)
+    rng = np.random.default_rng(5)
+    src = torch.from_numpy(rng.normal(size=_layout(6, 3, batch_first)))
+    kpm = _mask(rng, "bool", (3, 6))
+    with torch.no_grad():
+        _assert_same([ours(src, src_key_padding_mask=kpm)], [ref(src, src_key_padding_mask=kpm)])
+        dref = _reference(True, dropout=0.3, batch_first=batch_first).eval()
+        dours = _ours(dref, True, dropout=0.3, batch_first=batch_first)
+        mem = torch.from_numpy(rng.normal(size=_layout(4, 3, batch_first)))
+        _assert_same([dours(src, mem)], [dref(src, mem)])
+
+
+@pytest.mark.parametrize("decoder", [False, True])
+def test_dropout_in_training_mode(decoder):
+    """Training mode drops at random (two calls differ, the mean over many calls approaches eval's output)."""
+    layer = (tt.TransformerDecoderLayer if decoder else tt.TransformerEncoderLayer)(
+        D, H, FF, dropout=0.5, dtype=torch.float64, rng=np.random.default_rng(0))
+    x = torch.from_numpy(np.random.default_rng(1).normal(size=(4, 2, D)))
+    args = (x, x) if decoder else (x,)
+    torch.manual_seed(0)
+    a, b = layer(*args), layer(*args)
+    assert not torch.allclose(a, b)
+    evaluated = layer.eval()(*args)
+    assert torch.equal(evaluated, layer(*args))
+
+
+def test_no_dropout_leaves_train_and_eval_equal():
+    layer = tt.TransformerEncoderLayer(D, H, FF, dropout=0.0, dtype=torch.float64)
+    x = torch.randn(4, 2, D, dtype=torch.float64)
+    assert torch.equal(layer.train()(x), layer.eval()(x))
+
+
+@settings(max_examples=20, deadline=None)
+@given(length=st.integers(1, 5), n=st.one_of(st.none(), st.integers(1, 3)), heads=st.sampled_from([1, 2, 4]),
+       norm_first=st.booleans(), batch_first=st.booleans(),
+       attn=st.sampled_from([None, "bool", "float", "causal"]), kpm=st.sampled_from([None, "bool", "float"]),
+       seed=st.integers(0, 2 ** 16))
+def test_encoder_layer_hypothesis(length, n, heads, norm_first, batch_first, attn, kpm, seed):
+    ctor = dict(norm_first=norm_first, batch_first=batch_first, nhead=heads)
+    ref = _reference(seed=seed, **ctor)
+    ours = _ours(ref, **ctor)
+    rng = np.random.default_rng(seed)
+    src = _leaf(rng, _layout(length, n, batch_first))
+    mask = _causal(length) if attn == "causal" else _mask(rng, attn, (length, length))
+    pad = _mask(rng, kpm, (length,) if n is None else (n, length))
+    want, got = ref(src, mask, pad), ours(src, mask, pad)
+    _assert_same([got], [want])
+    dout = torch.from_numpy(rng.normal(size=src.shape))
+    _assert_same(_grads(ours, got, dout, [src]), _grads(ref, want, dout, [src]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(t=st.integers(1, 4), s=st.integers(1, 5), n=st.one_of(st.none(), st.integers(1, 3)),
+       heads=st.sampled_from([1, 2, 4]), norm_first=st.booleans(), batch_first=st.booleans(),
+       memory_mask=st.sampled_from([None, "bool", "float"]), memory_kpm=st.sampled_from([None, "bool", "float"]),
+       seed=st.integers(0, 2 ** 16))
+def test_decoder_layer_hypothesis(t, s, n, heads, norm_first, batch_first, memory_mask, memory_kpm, seed):
+    ctor = dict(norm_first=norm_first, batch_first=batch_first, nhead=heads)
+    ref = _reference(True, seed=seed, **ctor)
+    ours = _ours(ref, True, **ctor)
+    rng = np.random.default_rng(seed)
+    tgt, memory = _leaf(rng, _layout(t, n, batch_first)), _leaf(rng, _layout(s, n, batch_first))
+    masks = dict(tgt_mask=_causal(t), memory_mask=_mask(rng, memory_mask, (t, s)),
+                 memory_key_padding_mask=_mask(rng, memory_kpm, (s,) if n is None else (n, s)))
+    want, got = ref(tgt, memory, **masks), ours(tgt, memory, **masks)
+    _assert_same([got], [want])
+    dout = torch.from_numpy(rng.normal(size=tgt.shape))
+    _assert_same(_grads(ours, got, dout, [tgt, memory]), _grads(ref, want, dout, [tgt, memory]))
+
+
+# -- stored attention weights --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_store_attention_gives_the_self_attention_weights(norm_first, batch_first):
+    ref = _reference(norm_first=norm_first, batch_first=batch_first)
+    ours = _ours(ref, norm_first=norm_first, batch_first=batch_first)
+    rng = np.random.default_rng(6)
+    src = torch.from_numpy(rng.normal(size=_layout(5, 3, batch_first)))
+    kpm = _mask(rng, "bool", (3, 5))
+    plain = ours(src, src_key_padding_mask=kpm)
+    assert ours.attention is None
+    ours.store_attention = True
+    stored = ours(src, src_key_padding_mask=kpm)
+    _assert_same([stored], [plain])  # asking for the weights changes nothing else
+    x = ref.norm1(src) if norm_first else src
+    _, want = ref.self_attn(x, x, x, key_padding_mask=kpm, need_weights=True, average_attn_weights=False)
+    assert ours.attention.shape == (3, H, 5, 5)  # batch first whatever batch_first says
+    assert not ours.attention.requires_grad
+    _assert_same([ours.attention], [want])
+    np.testing.assert_allclose(ours.attention.sum(-1).numpy(), 1.0, rtol=1e-12)
+    assert (ours.attention.permute(0, 1, 3, 2)[kpm[:, None, :, None].expand(3, H, 5, 5)] == 0).all()
+    ours.eval()(src[:, 0] if not batch_first else src[0])  # unbatched: (nhead, L, S)
+    assert ours.attention.shape == (H, 5, 5)
+
+
+def test_decoder_stores_self_and_cross_attention():
+    ref = _reference(True)
+    ours = _ours(ref, True)
+    ours.store_attention = True
+    rng = np.random.default_rng(7)
+    tgt, memory = (torch.from_numpy(rng.normal(size=(length, 2, D))) for length in (4, 6))
+    _assert_same([ours(tgt, memory, tgt_mask=_causal(4), tgt_is_causal=True)],
+                 [ref(tgt, memory, tgt_mask=_causal(4), tgt_is_causal=True)])
+    assert ours.attention.shape == (2, H, 4, 4) and ours.cross_attention.shape == (2, H, 4, 6)
+    assert (ours.attention[..., _causal(4)] == 0).all()  # the causal mask holds
+    x = ref.norm1(tgt + ref._sa_block(tgt, _causal(4), None))
+    _, want = ref.multihead_attn(x, memory, memory, need_weights=True, average_attn_weights=False)
+    _assert_same([ours.cross_attention], [want])
+
+
+# -- the functional interface --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("decoder", [False, True])
+def test_functional_forward_backward_equal_the_layer(decoder):
+    ref = _reference(decoder, norm_first=True, activation="gelu")
+    params = {k: v.detach() for k, v in ref.state_dict().items()}
+    rng = np.random.default_rng(8)
+    x, mem = torch.from_numpy(rng.normal(size=(5, 2, D))), torch.from_numpy(rng.normal(size=(3, 2, D)))
+    dout = torch.from_numpy(rng.normal(size=x.shape))
+    opts = dict(norm_first=True, activation="gelu", need_weights=True)
+    if decoder:
+        out, cache = tt.transformer_decoder_layer_forward(x, mem, params, H, tgt_mask=_causal(5), **opts)
+        *dinputs, grads = tt.transformer_decoder_layer_backward(dout, cache)
+        inputs = [x.requires_grad_(True), mem.requires_grad_(True)]
+        want = ref(*inputs, tgt_mask=_causal(5))
+        assert cache["cross_attention"].shape == (2, H, 5, 3)
+    else:
+        out, cache = tt.transformer_encoder_layer_forward(x, params, H, src_mask=_causal(5), **opts)
+        *dinputs, grads = tt.transformer_encoder_layer_backward(dout, cache)
+        inputs = [x.requires_grad_(True)]
+        want = ref(*inputs, _causal(5))
+    assert cache["attention"].shape == (2, H, 5, 5)
+    assert list(grads) == list(params)
+    _assert_same([out], [want])
+    _assert_same([*dinputs, *grads.values()], _grads(ref, want, dout, inputs))
+
+
+# -- errors --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [tt.TransformerEncoderLayer, tt.TransformerDecoderLayer])
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(d_model=6, nhead=4), "divisible"), (dict(d_model=0, nhead=1), "embed_dim"),
+    (dict(dim_feedforward=0), "dim_feedforward"), (dict(dropout=1.0), "dropout"),
+    (dict(layer_norm_eps=0.0), "eps"), (dict(activation="tanh"), "activation"),
+])
+def test_constructor_errors(cls, kwargs, message):
+    kwargs = {"d_model": D, "nhead": H, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        cls(**kwargs)
+
+
+def test_forward_errors():
+    enc = tt.TransformerEncoderLayer(D, H, FF, dtype=torch.float64)
+    dec = tt.TransformerDecoderLayer(D, H, FF, dtype=torch.float64)
+    x = torch.zeros(4, 2, D, dtype=torch.float64)
+    with pytest.raises(ValueError, match="d_model"):
+        enc(torch.zeros(4, 2, D + 1, dtype=torch.float64))
+    with pytest.raises(ValueError, match="2-D"):
+        enc(torch.zeros(4, D, dtype=torch.float64)[None, None])
+    with pytest.raises(ValueError, match="is_causal"):
+        enc(x, is_causal=True)
+    with pytest.raises(ValueError, match="key_padding_mask"):
+        enc(x, src_key_padding_mask=torch.zeros(2, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match="attn_mask"):
+        enc(x, src_mask=torch.zeros(3, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="memory"):
+        dec(x, torch.zeros(4, D, dtype=torch.float64))
+    with pytest.raises(ValueError, match="memory"):
+        dec(x, torch.zeros(4, 2, D + 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="params needs"):
+        tt.transformer_encoder_layer(x, {"linear1.weight": torch.zeros(FF, D)}, H)
