@@ -1,9 +1,13 @@
-"""Recurrent language models in PyTorch (chapter: Recurrent neural networks): embedding → RNN, LSTM or
-GRU → linear layer to the vocabulary, trained by truncated backpropagation through time with gradient
-clipping, scored by perplexity, and sampled from.
+"""Language models in PyTorch (chapter: Recurrent neural networks): embedding → RNN, LSTM or GRU → linear
+layer to the vocabulary, trained by truncated backpropagation through time with gradient clipping, scored by
+perplexity, and sampled from. :func:`train_lm` also trains a model without a recurrent state, the GPT of
+companion.torch.gpt (chapter: Transformers), on the same windows, with an optional learning-rate schedule
+(:func:`warmup_cosine`) and a record of validation loss against training time (:func:`evaluate_lm`).
 """
 
+import inspect
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +18,7 @@ from companion._runtime import device as default_device
 from companion.torch.clip import clip_grad_norm_, total_norm
 from companion._validate import NonFiniteError
 from companion.data.text import stream_batches
+from companion.np import schedules as np_schedules
 
 class RecurrentLM(torch.nn.Module):
     """P(w_{t+1} | w_1 … w_t) = softmax(W_out h_t + b_out), h_t from a ``kind`` layer over embeddings.
@@ -43,28 +48,112 @@ class RecurrentLM(torch.nn.Module):
 class LMHistory:
     step_loss: list = field(default_factory=list)      # every update's mean cross-entropy (nats per token)
     grad_norm: list = field(default_factory=list)      # every update's gradient norm before clipping
-    seconds: float = 0.0
+    seconds: float = 0.0                               # training time, validation excluded
+    lr: list = field(default_factory=list)             # every update's learning rate
+    valid: list = field(default_factory=list)          # (training seconds so far, updates, validation loss)
+
+
+def warmup_cosine(warmup, total, start_factor=0.01, eta_min=0.0):
+    """A linear warm-up from start_factor x lr to lr over ``warmup`` updates, then a cosine decay to ``eta_min``
+    by update ``total`` (companion.np.schedules.SequentialLR of LinearLR and CosineAnnealingLR; warmup 0: the
+    cosine alone). For :func:`train_lm`'s ``schedule``, stepped once per update."""
+    if warmup == 0:
+        return np_schedules.CosineAnnealingLR(total, eta_min)
+    if not 0 < warmup < total:
+        raise ValueError(f"warmup must lie in [0, total), got warmup={warmup!r}, total={total!r}")
+    return np_schedules.SequentialLR((np_schedules.LinearLR(start_factor, 1.0, warmup),
+                                      np_schedules.CosineAnnealingLR(total - warmup, eta_min)), (warmup,))
+
+
+def _stateful(model):
+    """Whether ``model`` carries a recurrent state: forward(ids, state) -> (logits, state), as RecurrentLM."""
+    return "state" in inspect.signature(model.forward).parameters
+
+
+def _logits(model, x, state=None):
+    """(logits (N, T, V), state): a recurrent model's state, None for a model without one (a GPT)."""
+    if _stateful(model):
+        return model(x, state)
+    return model(x), None
+
+
+@torch.no_grad()
+def evaluate_lm(model, ids, seq_len=32, batch_size=64):
+    """Mean cross-entropy (nats per token) of predicting ids[t + 1] from the tokens before it, over the stream
+    cut into non-overlapping windows of ``seq_len`` tokens, each read from a fresh start (no state carried in,
+    the context a GPT with max_len >= seq_len sees too), in eval mode. The mode found is restored."""
+    ids = np.asarray(ids)
+    n = (len(ids) - 1) // seq_len
+    if n < 1:
+        raise ValueError(f"a stream of {len(ids)} tokens is too short for one window of {seq_len} tokens")
+    starts = np.arange(n)[:, None] * seq_len + np.arange(seq_len)       # (n, T)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    try:
+        for b in range(0, n, batch_size):
+            x, y = ids[starts[b:b + batch_size]], ids[starts[b:b + batch_size] + 1]
+            logits, _ = _logits(model, torch.as_tensor(x))
+            total += torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).double(), torch.as_tensor(y, device=logits.device).reshape(-1),
+                reduction="sum").item()
+    finally:
+        model.train(was_training)
+    return total / (n * seq_len)
 
 
 def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, clip=1.0, optimizer="adam",
-             carry_state=True, max_updates=None):
-    """Truncated BPTT: the stream in ``batch_size`` rows, ``seq_len`` steps per update; with
-    ``carry_state`` each batch starts from the previous batch's final state, detached, so gradients flow
-    back at most ``seq_len`` steps while the state carries on. ``clip``: max gradient norm (None: off).
-    A loss that stops being finite ends training. Returns an :class:`LMHistory`."""
+             carry_state=True, max_updates=None, *, schedule=None, valid_ids=None, eval_every=None, max_seconds=None,
+             weight_decay=0.0):
+    """Train a language model on the stream cut into ``batch_size`` rows, ``seq_len`` steps per update.
+
+    ``model``: a recurrent one (forward(ids, state) -> (logits, state), as :class:`RecurrentLM`), trained by
+    truncated BPTT: with ``carry_state`` each batch starts from the previous batch's final state, detached, so
+    gradients flow back at most ``seq_len`` steps while the state carries on; or one without a state
+    (forward(ids) -> logits, as companion.torch.GPT), each (N, seq_len) window read on its own.
+    ``clip``: max gradient norm (None: off). ``optimizer``: "adam", "adamw" (with ``weight_decay``) or "sgd".
+    ``schedule``: a learning-rate schedule with ``lr(base_lr, t)`` (companion.np.schedules, or
+    :func:`warmup_cosine`), applied before update t = 0, 1, ... (once per update, not per epoch).
+    ``valid_ids``: a validation stream scored by :func:`evaluate_lm` (windows of seq_len) before the first
+    update, every ``eval_every`` updates (default: once per epoch) and at the end, each recorded in
+    ``history.valid`` as (training seconds so far, updates, loss); evaluation time is not counted.
+    ``max_seconds``: stop after this much training time. A loss that stops being finite ends training.
+    Returns an :class:`LMHistory`.
+    """
     params = [p for p in model.parameters()]
-    opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr)
-    history, start = LMHistory(), time.perf_counter()
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', got {optimizer!r}")
+    history, clock = LMHistory(), _Clock()
+    stateful = _stateful(model)
+
+    def validate():
+        if valid_ids is not None:
+            with clock.paused():
+                history.valid.append((clock.seconds(), len(history.step_loss), evaluate_lm(model, valid_ids, seq_len)))
+
+    validate()
     model.train()
+    stop = False
     for _ in range(epochs):
         state = None
         for x, y in stream_batches(train_ids, batch_size, seq_len):
-            logits, state = model(torch.as_tensor(x), ct.detach_state(state) if carry_state else None)
+            if schedule is not None:
+                for group in opt.param_groups:
+                    group["lr"] = schedule.lr(lr, len(history.step_loss))
+            logits, state = _logits(model, torch.as_tensor(x),
+                                    ct.detach_state(state) if carry_state and stateful else None)
             try:
                 loss = ct.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                         torch.as_tensor(y, device=logits.device).reshape(-1))
             except NonFiniteError:                # the weights have already blown up: report, do not raise
                 history.step_loss.append(float("nan"))
+                stop = True
                 break
             opt.zero_grad()
             loss.backward()
@@ -74,16 +163,44 @@ def train_lm(model, train_ids, epochs=1, batch_size=32, seq_len=32, lr=0.01, cli
                 norm = total_norm([p.grad for p in params])
             history.step_loss.append(loss.item())
             history.grad_norm.append(float(norm))
+            history.lr.append(opt.param_groups[0]["lr"])
             if not np.isfinite(history.step_loss[-1]):
+                stop = True
                 break
             opt.step()
-            if max_updates is not None and len(history.step_loss) >= max_updates:
+            updates = len(history.step_loss)
+            if (max_updates is not None and updates >= max_updates) or (
+                    max_seconds is not None and clock.seconds() >= max_seconds):
+                stop = True
                 break
-        if history.step_loss and (not np.isfinite(history.step_loss[-1]) or
-                                  (max_updates is not None and len(history.step_loss) >= max_updates)):
+            if eval_every is not None and updates % eval_every == 0:
+                validate()
+        if stop:
             break
-    history.seconds = time.perf_counter() - start
+        if eval_every is None:
+            validate()
+    if valid_ids is not None and (not history.valid or history.valid[-1][1] != len(history.step_loss)):
+        validate()
+    history.seconds = clock.seconds()
     return history
+
+
+class _Clock:
+    """Seconds of training: wall-clock time since it started, less the time spent inside ``paused()``."""
+
+    def __init__(self):
+        self.start, self.pause = time.perf_counter(), 0.0
+
+    def seconds(self):
+        return time.perf_counter() - self.start - self.pause
+
+    @contextmanager
+    def paused(self):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.pause += time.perf_counter() - t
 
 
 @torch.no_grad()

@@ -49,3 +49,4 @@ from companion.torch.clip import clip_grad_norm
 from companion.torch.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,
                                   dense_init, kaiming_normal, kaiming_std, kaiming_uniform,
                                   propagation_statistics, xavier_normal, xavier_std, xavier_uniform)
+from companion.torch.gpt import GPT
