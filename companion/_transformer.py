@@ -21,7 +21,9 @@ from companion._multihead import check_dropout, check_sizes, mha_init
 from companion._multihead import param_names as mha_param_names
 from companion._validate import check_eps, check_positive_int, shape_of
 
-ACTIVATIONS = ("relu", "gelu")  # the names torch's layers accept as strings
+# torch's layers accept "relu" and "gelu" as strings (and any callable); the book's layers also take these
+# element-wise names from companion's activation registry, which the NumPy backward can differentiate.
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")
 
 
 def attention_blocks(decoder):

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
+import companion.np.transformer as nt
 import companion.torch.transformer as tt
 from companion._transformer import param_names
 
@@ -76,6 +77,22 @@ def _leaf(rng, shape):
     return torch.from_numpy(rng.normal(size=shape)).requires_grad_(True)
 
 
+def _numpy_agrees(ref, decoder, inputs, masks, dout, want, want_grads, **ctor):
+    """The NumPy layer with the reference's parameters gives its output and every gradient."""
+    ctor = {"dropout": 0.0, **ctor}
+    ctor.pop("nhead", None)  # the reference's own
+    layer = (nt.TransformerDecoderLayer if decoder else nt.TransformerEncoderLayer)(
+        ref.self_attn.embed_dim, ref.self_attn.num_heads, ref.linear1.out_features, **ctor)
+    layer.load_state_dict(ref.state_dict())
+    np_masks = {k: v.numpy() if torch.is_tensor(v) else v for k, v in masks.items()}
+    got = layer.forward(*[x.detach().numpy() for x in inputs], **np_masks)
+    dinputs = layer.backward(dout.numpy())
+    dinputs = dinputs if decoder else (dinputs,)
+    assert list(layer.grads) == [name for name, _ in ref.named_parameters()]
+    for a, b in zip([got, *dinputs, *layer.grads.values()], [want, *want_grads], strict=True):
+        np.testing.assert_allclose(a, b.detach().numpy(), **TOL)
+
+
 # -- construction -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("decoder", [False, True])
@@ -129,7 +146,10 @@ def test_encoder_layer_equals_torch_nn(norm_first, batch_first, activation, bias
     want = ref(src, attn_mask, kpm)
     got = ours(src, attn_mask, kpm)
     _assert_same([got], [want])
-    _assert_same(_grads(ours, got, dout, [src]), _grads(ref, want, dout, [src]))
+    want_grads = _grads(ref, want, dout, [src])
+    _assert_same(_grads(ours, got, dout, [src]), want_grads)
+    _numpy_agrees(ref, False, [src], dict(src_mask=attn_mask, src_key_padding_mask=kpm), dout, want, want_grads,
+                  **ctor)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -148,7 +168,9 @@ def test_decoder_layer_equals_torch_nn(norm_first, batch_first, activation, bias
     dout = torch.from_numpy(rng.normal(size=tgt.shape))
     want, got = ref(tgt, memory, **masks), ours(tgt, memory, **masks)
     _assert_same([got], [want])
-    _assert_same(_grads(ours, got, dout, [tgt, memory]), _grads(ref, want, dout, [tgt, memory]))
+    want_grads = _grads(ref, want, dout, [tgt, memory])
+    _assert_same(_grads(ours, got, dout, [tgt, memory]), want_grads)
+    _numpy_agrees(ref, True, [tgt, memory], masks, dout, want, want_grads, **ctor)
 
 
 @pytest.mark.parametrize("decoder", [False, True])
@@ -164,7 +186,9 @@ def test_causal_hint_and_unbatched_input(decoder, norm_first):
         want, got = ref(*args, **kw), ours(*args, **kw)
         dout = torch.from_numpy(rng.normal(size=x.shape))
         _assert_same([got], [want])
-        _assert_same(_grads(ours, got, dout, args), _grads(ref, want, dout, args))
+        want_grads = _grads(ref, want, dout, args)
+        _assert_same(_grads(ours, got, dout, args), want_grads)
+        _numpy_agrees(ref, decoder, args, kw, dout, want, want_grads, norm_first=norm_first)
 
 
 @pytest.mark.parametrize("activation", [lambda x: F.gelu(x, approximate="tanh"), torch.nn.GELU(), F.silu])
@@ -230,7 +254,10 @@ def test_encoder_layer_hypothesis(length, n, heads, norm_first, batch_first, att
     want, got = ref(src, mask, pad), ours(src, mask, pad)
     _assert_same([got], [want])
     dout = torch.from_numpy(rng.normal(size=src.shape))
-    _assert_same(_grads(ours, got, dout, [src]), _grads(ref, want, dout, [src]))
+    want_grads = _grads(ref, want, dout, [src])
+    _assert_same(_grads(ours, got, dout, [src]), want_grads)
+    _numpy_agrees(ref, False, [src], dict(src_mask=mask, src_key_padding_mask=pad), dout, want, want_grads,
+                  norm_first=norm_first, batch_first=batch_first, nhead=heads)
 
 
 @settings(max_examples=15, deadline=None)
@@ -249,7 +276,10 @@ def test_decoder_layer_hypothesis(t, s, n, heads, norm_first, batch_first, memor
     want, got = ref(tgt, memory, **masks), ours(tgt, memory, **masks)
     _assert_same([got], [want])
     dout = torch.from_numpy(rng.normal(size=tgt.shape))
-    _assert_same(_grads(ours, got, dout, [tgt, memory]), _grads(ref, want, dout, [tgt, memory]))
+    want_grads = _grads(ref, want, dout, [tgt, memory])
+    _assert_same(_grads(ours, got, dout, [tgt, memory]), want_grads)
+    _numpy_agrees(ref, True, [tgt, memory], masks, dout, want, want_grads, norm_first=norm_first,
+                  batch_first=batch_first, nhead=heads)
 
 
 # -- stored attention weights --------------------------------------------------------------------------------

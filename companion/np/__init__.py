@@ -63,6 +63,10 @@ from companion.np.recurrent import (GRU, LSTM, RNN, gru, gru_backward, gru_forwa
                                     layer_class, lstm_forward, rnn, rnn_backward, rnn_forward)
 from companion.np.multihead import (MultiheadAttention, multi_head_attention, multi_head_attention_backward,
                                     multi_head_attention_forward)
+from companion.np.transformer import (TransformerDecoderLayer, TransformerEncoderLayer, transformer_decoder_layer,
+                                      transformer_decoder_layer_backward, transformer_decoder_layer_forward,
+                                      transformer_encoder_layer, transformer_encoder_layer_backward,
+                                      transformer_encoder_layer_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
 from companion.np.diagnostics import layer_gradient_norms, update_ratios
 from companion.np.bptt import hidden_gradient_norms

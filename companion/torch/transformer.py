@@ -27,19 +27,17 @@ import torch.nn.functional as F
 from companion._runtime import device as default_device
 from companion._transformer import (ACTIVATIONS, check_activation_name, check_layer_args, check_layer_input,
                                     check_memory, check_params, sub_params)
-from companion.torch.activations import gelu, relu
+from companion.torch.activations import get_activation
 from companion.torch.dense import Dense
 from companion.torch.multihead import MultiheadAttention, multi_head_attention
 from companion.torch.normalization import LayerNorm
 
-_BY_NAME = {"relu": relu, "gelu": gelu}
-
-
 def _activation(activation):
-    """A string ("relu" or "gelu", as torch accepts) as its function; a callable as it is."""
+    """A name (torch's "relu" or "gelu", or companion's "gelu_tanh" or "silu") as its function; a callable as it
+    is."""
     if callable(activation):
         return activation
-    return _BY_NAME[check_activation_name(activation, ACTIVATIONS)]
+    return get_activation(check_activation_name(activation, ACTIVATIONS))
 
 
 def _residual(x, sublayer, norm, norm_first):
