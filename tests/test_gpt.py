@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from companion import language_model as lm
+from companion import torch as ct
 from companion.counting import transformer_counts
 from companion.torch.gpt import GPT
 
@@ -70,6 +71,21 @@ def test_torch_gpt_equals_a_model_built_from_torch_nn_layers(tied, T):
     assert mine.keys() == theirs.keys() and len(mine) == 2 + 12 * LAYERS + 2 + (0 if tied else 1)
     for name in mine:
         torch.testing.assert_close(mine[name], theirs[name], rtol=1e-10, atol=1e-12, msg=name)
+
+
+def test_the_blocks_are_companions_layers_and_fused_ones_are_torch_nns_with_the_same_parameters():
+    model, fused = torch_gpt(), torch_gpt(fused=True)                    # the same rng: the same draws
+    assert all(type(b) is ct.TransformerEncoderLayer for b in model.blocks)
+    assert all(type(b) is torch.nn.TransformerEncoderLayer for b in fused.blocks)
+    for (name, p), (other, q) in zip(model.state_dict().items(), fused.state_dict().items()):
+        assert name == other and torch.equal(p, q)
+    ids = ids_batch()
+    out, expected = model(ids), fused(ids)
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    for name, g in grads(model).items():
+        torch.testing.assert_close(g, grads(fused)[name], rtol=1e-10, atol=1e-12, msg=name)
 
 
 def test_a_tied_head_shares_the_token_table_and_its_gradient_sums_both_uses():

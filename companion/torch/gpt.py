@@ -21,19 +21,21 @@ from companion.torch.normalization import LayerNorm
 from companion.torch.positional import LearnedPositions
 from companion.torch.sampling import sample_next
 
-try:  # companion's own layer (parameters drawn from a NumPy rng, as the NumPy twin's)
-    from companion.torch.transformer import TransformerEncoderLayer
-except ImportError:  # until it exists: torch.nn's, the same constructor and parameter names
-    TransformerEncoderLayer = None
+from companion.torch.transformer import TransformerEncoderLayer
 
 
-def _block(d_model, n_heads, d_ff, dropout, rng, dtype, device):
-    """One causal pre-norm block: TransformerEncoderLayer(..., activation="gelu", batch_first, norm_first)."""
+def _block(d_model, n_heads, d_ff, dropout, rng, dtype, device, fused):
+    """One causal pre-norm block: TransformerEncoderLayer(..., activation="gelu", batch_first, norm_first).
+
+    ``fused``: torch.nn's own layer (its kernels, faster), holding the parameters companion's layer drew."""
     options = dict(dim_feedforward=d_ff, dropout=dropout, activation="gelu", batch_first=True, norm_first=True,
                    dtype=dtype, device=device)
-    if TransformerEncoderLayer is None:
-        return torch.nn.TransformerEncoderLayer(d_model, n_heads, **options)
-    return TransformerEncoderLayer(d_model, n_heads, **options, rng=rng)
+    block = TransformerEncoderLayer(d_model, n_heads, **options, rng=rng)
+    if not fused:
+        return block
+    twin = torch.nn.TransformerEncoderLayer(d_model, n_heads, **options)
+    twin.load_state_dict(block.state_dict())
+    return twin
 
 
 class GPT(torch.nn.Module):
@@ -42,21 +44,23 @@ class GPT(torch.nn.Module):
     The token and position tables are N(0, 0.02^2) (GPT-2's initialization), drawn from the NumPy ``rng``
     before the blocks' parameters, so the NumPy twin built from an equal generator starts equal.
     ``dropout`` acts inside the blocks (after attention, in the feed-forward layer and on each residual
-    branch), only in training mode. Modules go to ``device`` (default :func:`companion.device`).
+    branch), only in training mode. ``fused=True`` runs each block as torch.nn.TransformerEncoderLayer (the
+    same parameters and names, torch's own kernels: faster, but no ``store_attention``). Modules go to
+    ``device`` (default :func:`companion.device`).
     """
 
     def __init__(self, vocab_size, d_model=64, n_layers=2, n_heads=4, d_ff=None, max_len=128, dropout=0.0, tied=True,
-                 *, rng=None, dtype=None, device=None):
+                 *, rng=None, dtype=None, device=None, fused=False):
         super().__init__()
         d_ff = check_gpt_args(vocab_size, d_model, n_layers, n_heads, d_ff, max_len, dropout)
         self.vocab_size, self.d_model, self.n_layers, self.n_heads = vocab_size, d_model, n_layers, n_heads
-        self.d_ff, self.max_len, self.dropout, self.tied = d_ff, max_len, dropout, tied
+        self.d_ff, self.max_len, self.dropout, self.tied, self.fused = d_ff, max_len, dropout, tied, fused
         dtype = torch.get_default_dtype() if dtype is None else dtype
         device = default_device() if device is None else device
         tokens, positions = embedding_tables(vocab_size, d_model, max_len, rng)
         self.tok_emb = Embedding(vocab_size, d_model, _weight=tokens, dtype=dtype, device=device)
         self.pos_emb = LearnedPositions(max_len, d_model, _weight=positions, dtype=dtype, device=device)
-        self.blocks = torch.nn.ModuleList(_block(d_model, n_heads, d_ff, dropout, rng, dtype, device)
+        self.blocks = torch.nn.ModuleList(_block(d_model, n_heads, d_ff, dropout, rng, dtype, device, fused)
                                           for _ in range(n_layers))
         self.norm = LayerNorm(d_model, dtype=dtype, device=device)
         self.head = Dense(d_model, vocab_size, bias=False, rng=rng, dtype=dtype, device=device)
