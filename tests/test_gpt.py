@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from companion import language_model as lm
+from companion import np as cnp
 from companion import torch as ct
 from companion.counting import transformer_counts
 from companion.torch.gpt import GPT
+from tests.finite_differences import entrywise_rel_error, numerical_gradient
 
 V, D, LAYERS, HEADS, FF, MAX_LEN = 11, 8, 2, 2, 12, 6
 
@@ -221,3 +223,113 @@ def test_a_time_budget_ends_training_and_a_bad_optimizer_is_named():
         lm.train_lm(model, STREAM, optimizer="rmsprop")
     with pytest.raises(ValueError, match="warmup"):
         lm.warmup_cosine(10, 10)
+
+
+# -- the NumPy GPT: forward and backward by hand, equal to the torch model --------------------------------------
+
+def numpy_gpt(tied=True, seed=0, **options):
+    sizes = dict(d_model=D, n_layers=LAYERS, n_heads=HEADS, d_ff=FF, max_len=MAX_LEN, tied=tied)
+    return cnp.GPT(V, **{**sizes, **options}, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("tied", [True, False])
+@pytest.mark.parametrize("N, T", [(3, MAX_LEN), (1, 1), (2, 4)])
+def test_numpy_gpt_equals_the_torch_gpt_logits_and_every_gradient(tied, N, T):
+    mine, twin = numpy_gpt(tied, seed=5), torch_gpt(tied, seed=9)           # different draws, then copied
+    twin.load_state_dict({k: torch.as_tensor(v) for k, v in mine.state_dict().items()})
+    ids = ids_batch(N, T, seed=T).numpy()
+    logits, expected = mine(ids), twin(torch.as_tensor(ids))
+    np.testing.assert_allclose(logits, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    dlogits = np.random.default_rng(2).standard_normal(logits.shape)
+    assert mine.backward(dlogits) is None
+    (expected * torch.as_tensor(dlogits)).sum().backward()
+    theirs = grads(twin)
+    assert list(mine.grads) == list(theirs) == list(mine.parameters())
+    for name, g in theirs.items():
+        np.testing.assert_allclose(mine.grads[name], g.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_both_backends_draw_the_same_initial_parameters_from_equal_generators():
+    mine, twin = numpy_gpt(seed=3), torch_gpt(seed=3)
+    assert list(mine.state_dict()) == list(twin.state_dict())
+    for name, value in twin.state_dict().items():
+        np.testing.assert_array_equal(mine.state_dict()[name], value.numpy(), err_msg=name)
+    assert mine.tok_emb.weight.std() == pytest.approx(0.02, rel=0.3)         # GPT-2's N(0, 0.02^2) tables
+
+
+def test_state_dicts_copy_both_ways_and_a_tied_head_stays_tied():
+    mine, twin = numpy_gpt(seed=1), torch_gpt(seed=2)
+    mine.load_state_dict(twin.state_dict())                                  # tensors in
+    assert mine.head.weight is mine.tok_emb.weight
+    np.testing.assert_array_equal(mine.tok_emb.weight, twin.tok_emb.weight.detach().numpy())
+    back = torch_gpt(seed=4)
+    back.load_state_dict({k: torch.as_tensor(v) for k, v in mine.state_dict().items()})   # arrays out
+    ids = ids_batch()
+    np.testing.assert_allclose(mine(ids.numpy()), back(ids).detach().numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="missing"):
+        mine.load_state_dict({k: v for k, v in mine.state_dict().items() if k != "norm.bias"})
+
+
+def test_numpy_gradients_match_finite_differences():
+    model = cnp.GPT(5, d_model=4, n_layers=1, n_heads=2, d_ff=6, max_len=3, tied=True,
+                    rng=np.random.default_rng(0))
+    ids = np.array([[1, 4, 2], [0, 3, 3]])
+    weights = np.random.default_rng(1).standard_normal((2, 3, 5))
+    model.forward(ids)
+    model.backward(weights)
+    for name, value in model.parameters().items():
+        numeric = numerical_gradient(lambda: float((model.forward(ids) * weights).sum()), value)
+        # the key bias has zero gradient (softmax ignores a shift shared by a row), where differences leave 1e-11
+        assert np.all(np.abs(model.grads[name] - numeric) <= 1e-6 * np.abs(numeric) + 1e-9), name
+        big = np.abs(numeric) > 1e-6
+        assert entrywise_rel_error(model.grads[name][big], numeric[big]) < 1e-6, name
+
+
+def test_numpy_logits_at_t_do_not_depend_on_tokens_after_t():
+    model = numpy_gpt()
+    ids = ids_batch(N=2).numpy()
+    base = model(ids)
+    for t in range(MAX_LEN - 1):
+        changed = ids.copy()
+        changed[:, t + 1:] = (changed[:, t + 1:] + 1) % V
+        out = model(changed)
+        np.testing.assert_allclose(out[:, :t + 1], base[:, :t + 1], rtol=1e-12, atol=1e-14)
+        assert np.abs(out[:, t + 1:] - base[:, t + 1:]).max() > 1e-6
+
+
+def test_numpy_generation_is_greedy_like_the_torch_twin_and_repeats_with_a_seeded_rng():
+    mine = numpy_gpt(dropout=0.3)
+    twin = torch_gpt(dropout=0.3)
+    prompt = ids_batch(N=2, T=MAX_LEN + 2)                                   # longer than max_len: cropped
+    greedy = mine.generate(prompt.numpy(), 5, temperature=0)
+    assert mine.training and greedy.shape == (2, MAX_LEN + 7)
+    np.testing.assert_array_equal(greedy, twin.generate(prompt, 5, temperature=0).numpy())
+    draws = [mine.generate(prompt.numpy(), 6, temperature=1.2, top_k=4, rng=np.random.default_rng(11))
+             for _ in range(2)]
+    np.testing.assert_array_equal(draws[0], draws[1])
+    one = mine.generate(prompt[0, :3].numpy(), 2, temperature=0)
+    np.testing.assert_array_equal(one, mine.generate(prompt[:1, :3].numpy(), 2, temperature=0)[0])
+
+
+def test_numpy_dropout_acts_in_training_mode_only():
+    model = numpy_gpt(dropout=0.5)
+    ids = ids_batch().numpy()
+    assert np.abs(model(ids) - model(ids)).max() > 1e-6                      # fresh masks each call
+    model.eval()
+    np.testing.assert_array_equal(model(ids), model(ids))
+    model.train()
+    assert all(block.training for block in model.blocks)
+
+
+def test_numpy_errors_are_named():
+    model = numpy_gpt()
+    with pytest.raises(ValueError, match="max_len"):
+        model(np.zeros((1, MAX_LEN + 1), dtype=int))
+    with pytest.raises(ValueError, match="token ids"):
+        model(np.full((1, 2), V))
+    with pytest.raises(ValueError, match="integers"):
+        model(np.zeros((1, 2)))
+    with pytest.raises(RuntimeError, match="before forward"):
+        numpy_gpt().backward(np.zeros((1, 1, V)))
+    with pytest.raises(ValueError, match="n_heads"):
+        numpy_gpt(n_heads=3)

@@ -75,3 +75,4 @@ from companion.np.clip import clip_grad_norm
 from companion.np.init import (calculate_fan_in_and_fan_out, calculate_gain, conv_init, deep_stack_statistics,
                                dense_init, kaiming_normal, kaiming_std, kaiming_uniform,
                                propagation_statistics, xavier_normal, xavier_std, xavier_uniform)
+from companion.np.gpt import GPT
