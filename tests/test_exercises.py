@@ -72,6 +72,11 @@ RIGHT = {
     "sequences.repeat_last_mse": lambda tr, te: float(np.mean((te - np.r_[tr[-1], te[:-1]]) ** 2)),
     "sequences.decoder_inputs": lambda t, bos: np.pad(t, ((0, 0), (1, 0)), constant_values=bos)[:, :-1],
     "sequences.rnn_shapes": lambda T, N, I, H, L, bi: ((T, N, H * (1 + bi)), (L * (1 + bi), N, H)),
+    "attention.masked_softmax": lambda s, m: torch.nan_to_num(torch.softmax(  # torch as referee; NaN rows -> 0
+        torch.as_tensor(s).masked_fill(~torch.as_tensor(m), float("-inf")), -1)).numpy(),
+    "attention.attention_head": lambda x, wq, wk, wv: torch.nn.functional.scaled_dot_product_attention(
+        *(torch.as_tensor(x @ w.T)[None] for w in (wq, wk, wv)))[0].numpy(),
+    "attention.causal_mask": lambda L, S: np.arange(S)[None, :] <= np.arange(L)[:, None],
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -142,6 +147,12 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "sequences.decoder_inputs": (lambda t, bos: np.roll(t, 1, axis=1), "expected [[1 5 6 7]]"),  # <eos> wraps round
     "sequences.rnn_shapes": (lambda T, N, I, H, L, bi: ((T, N, H * (1 + bi)), (L, N, H * (1 + bi))),
                              "part 2 of 2"),  # directions stacked in the features, as in output
+    "attention.masked_softmax": (lambda s, m: np.exp(s) * m / (np.exp(s) * m).sum(-1, keepdims=True),
+                                 "on input"),  # no max subtracted: e^50 overflows, and 0/0 on a dead row
+    "attention.attention_head": (lambda x, wq, wk, wv: (lambda a: np.exp(a) / np.exp(a).sum(-1, keepdims=True))(
+        (x @ wq.T) @ (x @ wk.T).T) @ (x @ wv.T), "expected"),  # not scaled by 1/sqrt(d_k)
+    "attention.causal_mask": (lambda L, S: np.tril(np.ones((L, L), dtype=bool))[:, :S] if S <= L
+                              else np.tril(np.ones((L, S), dtype=bool), S - L), "expected"),  # bottom-right aligned
 }
 
 
@@ -155,6 +166,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("modern_cnn.") for i in EXERCISES) >= 3
     assert sum(i.startswith("rnn.") for i in EXERCISES) >= 4
     assert sum(i.startswith("sequences.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("attention.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

@@ -129,3 +129,81 @@ def test_inputs_on_another_device_are_moved_to_the_models():
     logits = model(src.numpy(), lengths.numpy(), tgt.numpy())     # arrays, not tensors: converted and moved
     assert logits.device == model.device
     torch.testing.assert_close(logits, model(src, lengths, tgt))
+
+
+# --- Bahdanau attention (chapter: Attention) ---------------------------------------------------------------------
+
+
+def attentive(fused=True, rng=0):
+    return Seq2Seq(Seq2SeqConfig(12, 9, embed=5, hidden=7, fused=fused, attention=True, attention_hidden=6),
+                   rng=rng, device="cpu")
+
+
+def test_attention_is_drawn_after_the_other_layers_so_they_stay_the_same():
+    plain, with_attention = small(), attentive()
+    extra = {"decoder.attention.W_q", "decoder.attention.W_k", "decoder.attention.w_v"}
+    assert set(with_attention.state_dict()) == set(plain.state_dict()) | extra
+    for name, value in plain.state_dict().items():
+        torch.testing.assert_close(with_attention.state_dict()[name], value)
+    assert plain.decoder.attention is None and with_attention.decoder.attention.W_q.shape == (6, 7)
+
+
+def test_attention_maps_are_distributions_over_the_valid_source_steps():
+    src, lengths, tgt = batch()
+    model = attentive()
+    logits = model(src, lengths, tgt)
+    weights = model.decoder.attention_map
+    assert logits.shape == (3, 3, 9) and weights.shape == (3, 3, 4)                  # (N, T, S)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, 3))
+    padded = torch.arange(4) >= lengths[:, None]
+    assert torch.all(weights[padded[:, None, :].expand(-1, 3, -1)] == 0)
+    changed = src.clone()
+    changed[padded] = 11                                          # other tokens where the padding was
+    torch.testing.assert_close(model(changed, lengths, tgt), logits)
+
+
+def test_the_context_is_the_attention_weighted_sum_of_the_encoder_outputs():
+    src, lengths, tgt = batch()
+    model = attentive()
+    memory, state = model.encoder(src, lengths)
+    seen = []
+    model.decoder.attention.register_forward_hook(lambda module, args, out: seen.append(out))
+    model(src, lengths, tgt)
+    weights = model.decoder.attention_map
+    for t, context in enumerate(seen):                            # (N, 1, H) at each step
+        torch.testing.assert_close(context[:, 0], torch.einsum("ns,nsh->nh", weights[:, t], memory))
+
+
+def test_attention_keeps_teacher_forcing_causal_and_greedy_its_argmax():
+    src, lengths, tgt = batch()
+    model = attentive(rng=3)
+    logits = model(src, lengths, tgt)
+    for t in range(tgt.shape[1]):
+        changed = tgt.clone()
+        changed[:, t:] = 8
+        torch.testing.assert_close(model(src, lengths, changed)[:, :t + 1], logits[:, :t + 1])
+    greedy = model.greedy(src, lengths, max_len=5)
+    greedy_map = model.decoder.attention_map
+    assert greedy_map.shape == (3, 5, 4)
+    with torch.no_grad():
+        forced = model(src, lengths, greedy).argmax(-1)
+    torch.testing.assert_close(forced, greedy)
+    torch.testing.assert_close(model.decoder.attention_map, greedy_map)   # the same reading, step by step
+
+
+def test_attention_fused_and_step_by_step_agree():
+    src, lengths, tgt = batch()
+    torch.testing.assert_close(attentive(fused=True)(src, lengths, tgt), attentive(fused=False)(src, lengths, tgt))
+
+
+def test_attention_learns_to_reverse_digits_and_gradients_reach_its_parameters():
+    rng = np.random.default_rng(0)
+    digits = rng.integers(3, 9, size=(128, 4))                    # write four digits backwards, then <eos>
+    targets = np.concatenate([digits[:, ::-1], np.full((128, 1), 2)], axis=1)
+    model = Seq2Seq(Seq2SeqConfig(12, 9, embed=8, hidden=32, attention=True), rng=0, device="cpu")
+    model(digits, np.full(128, 4), targets).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.decoder.attention.parameters())
+    losses = train_seq2seq(model, digits, np.full(128, 4), targets, epochs=12, batch_size=32, lr=0.02)
+    assert losses[-1] < 0.3 * losses[0]
+    decoded = model.greedy(torch.as_tensor(digits), torch.full((128,), 4), max_len=5).numpy()
+    assert exact_match([tuple(r) for r in decoded], [tuple(r) for r in targets]) > 0.5
