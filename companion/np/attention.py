@@ -59,17 +59,33 @@ def causal_mask(L, S=None):
 # --- masked softmax -------------------------------------------------------------------------------------------
 
 
-def _check_scores(scores, mask):
-    scores = np.asarray(scores)
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    bad = int((np.isnan(scores) | (scores == np.inf)).sum())
-    if bad:
+def _check_scores(scores, top, axis):
+    """ValueError if ``scores`` holds NaN or +inf, read from ``top``, the maximum along ``axis`` of the
+    scores before any mask (NaN and +inf both survive a maximum), so the full count runs only on bad input."""
+    if np.isnan(top).any() or (top == np.inf).any():
+        bad = int((np.isnan(scores) | (scores == np.inf)).sum())
         raise ValueError(f"scores has {bad} NaN or +inf value(s); shape {scores.shape}")
-    if mask is not None:
-        mask = np.asarray(mask)
-        check_mask(mask, "mask", scores.shape, allow_float=False)
-    return scores, mask
+
+
+def _softmax_rows(filled, top, axis, out=None):
+    """softmax of ``filled`` along ``axis`` given its maximum ``top`` there; rows whose maximum is -inf (no
+    finite entry) come out as zeros. Writes into ``out`` (which may be ``filled`` itself) or a new array.
+
+    Three passes over the data after the maximum: subtract and exp in place, one sum, one multiplication by the
+    row sums' reciprocals. The row sums are at least 1 (the maximum's own exp(0)) except in the dead rows,
+    whose maximum is set to 0 (so that -inf - 0 = -inf, exp = 0) and whose sum to 1 (so that 0 · 1 = 0):
+    no 0/0, and the dead-row fixes touch the small per-row arrays only.
+    """
+    dead = top == -np.inf
+    if dead.any():
+        top = np.where(dead, 0, top)
+    e = np.subtract(filled, top, out=out)
+    np.exp(e, out=e)
+    total = e.sum(axis=axis, keepdims=True)
+    if dead.any():
+        total[dead] = 1
+    e *= np.reciprocal(total, out=total)
+    return e
 
 
 def masked_softmax_forward(scores, mask=None, axis=-1):
@@ -78,18 +94,34 @@ def masked_softmax_forward(scores, mask=None, axis=-1):
     ``mask`` is boolean and broadcasts to ``scores``; -inf scores count as masked too. A row with nothing
     left (every entry masked) comes out as zeros (see the module's docstring). Shapes: weights = scores'.
     """
-    scores, mask = _check_scores(scores, mask)
-    filled = scores if mask is None else np.where(mask, scores, -np.inf)
-    dead = np.all(filled == -np.inf, axis=axis, keepdims=True)
-    filled = np.where(dead, 0.0, filled)  # a finite row, so the softmax below stays free of 0/0
-    e = np.exp(filled - filled.max(axis=axis, keepdims=True, initial=-np.inf))
-    weights = np.where(dead, 0.0, e / e.sum(axis=axis, keepdims=True)).astype(scores.dtype)
+    scores = np.asarray(scores)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if mask is not None:
+        mask = np.asarray(mask)
+        check_mask(mask, "mask", scores.shape, allow_float=False)
+    top = scores.max(axis=axis, keepdims=True, initial=-np.inf)
+    _check_scores(scores, top, axis)
+    if mask is None:
+        weights = _softmax_rows(scores, top, axis)  # a new array: the caller's scores stay as they are
+    else:
+        filled = np.where(mask, scores, -np.inf)  # our own copy, so the softmax can run in it
+        weights = _softmax_rows(filled, filled.max(axis=axis, keepdims=True, initial=-np.inf), axis, out=filled)
     return weights, (weights, axis)
 
 
 def masked_softmax(scores, mask=None, axis=-1):
     """The masked softmax's weights (see :func:`masked_softmax_forward`)."""
     return masked_softmax_forward(scores, mask, axis)[0]
+
+
+def _softmax_backward(dweights, weights, axis):
+    """weights ⊙ (dweights - sum(dweights ⊙ weights)) along ``axis``, in one new array (the product's)."""
+    out = dweights * weights
+    dot = out.sum(axis=axis, keepdims=True)
+    np.subtract(dweights, dot, out=out)
+    out *= weights
+    return out
 
 
 def masked_softmax_backward(dweights, cache):
@@ -99,7 +131,7 @@ def masked_softmax_backward(dweights, cache):
     dweights = np.asarray(dweights)
     if dweights.shape != weights.shape:
         raise ValueError(f"dweights must have shape {weights.shape}, got {dweights.shape}")
-    return weights * (dweights - (dweights * weights).sum(axis=axis, keepdims=True))
+    return _softmax_backward(dweights, weights, axis)
 
 
 # --- scaled dot-product attention -----------------------------------------------------------------------------
@@ -135,9 +167,21 @@ def _scores(query, key, attn_mask, is_causal, scale):
         keep = causal_mask(*scores.shape[-2:])
     elif attn_mask is not None and attn_mask.dtype == bool:
         keep = attn_mask
+    elif attn_mask is not None and np.result_type(scores, attn_mask) == scores.dtype:
+        scores += attn_mask  # scores is the product's new array: add in place
     elif attn_mask is not None:
-        scores = scores + attn_mask
+        scores = scores + attn_mask  # a wider mask dtype promotes the scores, as it always has
     return scores, keep
+
+
+def _softmax_in_place(scores, keep):
+    """The masked softmax along the last axis of ``scores``, an array of our own (overwritten and returned):
+    the blocked entries set to -inf in place, then :func:`_softmax_rows` in the same memory."""
+    if keep is not None:
+        np.copyto(scores, -np.inf, where=~keep)
+    top = scores.max(axis=-1, keepdims=True, initial=-np.inf)
+    _check_scores(scores, top, -1)
+    return _softmax_rows(scores, top, -1, out=scores)
 
 
 def _dropout(weights, dropout_p, rng, dropout_mask):
@@ -175,7 +219,7 @@ def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, drop
     shapes = key.shape, value.shape
     key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
     scores, keep = _scores(query, key, attn_mask, is_causal, scale)
-    weights = masked_softmax(scores, keep)
+    weights = _softmax_in_place(scores, keep)
     applied, dropout_scale = _dropout(weights, dropout_p, rng, dropout_mask)
     out = applied @ value  # (..., Hq, L, Ev)
     mask_shape = attn_mask.shape if attn_mask is not None and attn_mask.dtype != bool else None
@@ -219,12 +263,14 @@ def scaled_dot_product_attention_backward(dout, cache, mask_grad=False, dweights
         if dweights.shape != c.applied.shape:
             raise ValueError(f"dweights must have the weights' shape {c.applied.shape}, got {dweights.shape}")
         dapplied = dapplied + dweights
-    dweights = dapplied
     if c.dropout_scale is not None:
-        dweights = dweights * c.dropout_scale
-    dbias = masked_softmax_backward(dweights, (c.weights, -1))  # d(scores + float mask)
-    dquery = _unbroadcast((dbias @ c.key) * c.scale, c.query.shape)
-    dkey = _unbroadcast(_sum_heads((_swap(dbias) @ c.query) * c.scale, c.groups), c.key_shape)
+        dapplied = dapplied * c.dropout_scale
+    dbias = _softmax_backward(dapplied, c.weights, -1)  # d(scores + float mask)
+    dquery, dkey = dbias @ c.key, _swap(dbias) @ c.query  # new arrays: scaled in place
+    dquery *= c.scale
+    dkey *= c.scale
+    dquery = _unbroadcast(dquery, c.query.shape)
+    dkey = _unbroadcast(_sum_heads(dkey, c.groups), c.key_shape)
     grads = dquery, dkey, _unbroadcast(_sum_heads(dvalue, c.groups), c.value_shape)
     if not mask_grad:
         return grads
@@ -241,7 +287,7 @@ def attention_weights(query, key, attn_mask=None, is_causal=False, *, scale=None
     # value does not enter the weights; key stands in for it so that the shared checks apply unchanged
     groups, scale = check_sdpa_args(query, key, key, attn_mask, 0.0, is_causal, scale, enable_gqa)
     scores, keep = _scores(query, _repeat_heads(key, groups), attn_mask, is_causal, scale)
-    return masked_softmax(scores, keep)
+    return _softmax_in_place(scores, keep)
 
 
 # --- additive (Bahdanau) attention ----------------------------------------------------------------------------

@@ -30,8 +30,7 @@ import numpy as np
 
 from companion._multihead import check_dropout, check_mha_args, check_sizes, mha_init, param_names
 from companion.np._state import checked_state
-from companion.np.attention import (masked_softmax_backward, scaled_dot_product_attention_backward,
-                                    scaled_dot_product_attention_forward)
+from companion.np.attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from companion.np.dense import linear_backward, linear_forward
 
 
@@ -105,12 +104,7 @@ def _attention_forward(qh, kh, vh, mask, dropout_p, rng):
 def _attention_backward(dout, dweights, cache):
     """(dQ, dK, dV) per head. ``dweights``, a gradient on the returned weights (or None), reaches the scores
     through dropout and the softmax as the output's own does: dS = softmax'(dA ⊙ D) · scale."""
-    dq, dk, dv = scaled_dot_product_attention_backward(dout, cache)
-    if dweights is not None:
-        d = dweights if cache.dropout_scale is None else dweights * cache.dropout_scale
-        dscores = masked_softmax_backward(d, (cache.weights, -1)) * cache.scale
-        dq, dk = dq + dscores @ cache.key, dk + dscores.transpose(0, 2, 1) @ cache.query
-    return dq, dk, dv
+    return scaled_dot_product_attention_backward(dout, cache, dweights=dweights)
 
 
 def multi_head_attention_forward(query, key, value, params, num_heads, *, key_padding_mask=None,
