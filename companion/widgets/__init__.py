@@ -3,6 +3,7 @@
 Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under 8.x.
 """
 
+from companion.widgets.attention_explorer import AttentionExplorer
 from companion.widgets.depth_explorer import DepthExplorer
 from companion.widgets.forecast_explorer import ForecastExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
