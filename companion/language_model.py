@@ -205,9 +205,10 @@ class _Clock:
 
 @torch.no_grad()
 def next_token_probs(model, ids):
-    """(len(ids) - 1, V) float64: row t is P(· | ids[:t + 1]), the whole stream read in one pass."""
+    """(len(ids) - 1, V) float64: row t is P(· | ids[:t + 1]), the whole stream read in one pass (for a GPT,
+    at most max_len + 1 tokens)."""
     model.eval()
-    logits, _ = model(torch.as_tensor(np.asarray(ids))[None, :-1])   # (1, T - 1, V)
+    logits, _ = _logits(model, torch.as_tensor(np.asarray(ids))[None, :-1])   # (1, T - 1, V)
     return torch.softmax(logits[0].double(), dim=-1).cpu().numpy()
 
 

@@ -204,6 +204,25 @@ def test_train_lm_trains_a_gpt_with_a_warm_up_and_cosine_schedule_and_records_va
     assert history.valid[0][2] > 1.0 and history.valid[-1][2] < 0.1            # log 5 ≈ 1.6 at the start
 
 
+def test_the_same_loop_still_trains_the_recurrent_model_and_scores_it_per_epoch():
+    torch.manual_seed(0)
+    model = lm.RecurrentLM(5, "lstm", embed_size=4, hidden_size=16, rng=np.random.default_rng(0), device="cpu")
+    history = lm.train_lm(model, STREAM, epochs=3, batch_size=4, seq_len=8, lr=0.05, valid_ids=STREAM[:100],
+                          schedule=lm.warmup_cosine(0, 40))
+    assert [u for _, u, _ in history.valid] == [0, 12, 24, 36]              # 399 // 4 // 8 per epoch
+    assert history.lr[0] == 0.05 and history.lr[-1] < history.lr[0]
+    assert history.valid[-1][2] < history.valid[0][2]
+
+
+def test_a_gpts_next_token_probabilities_are_its_softmax():
+    model = torch_gpt()
+    ids = ids_batch(N=1, T=MAX_LEN + 1).numpy()[0]
+    probs = lm.next_token_probs(model, ids)
+    expected = torch.softmax(model(torch.as_tensor(ids[None, :-1]))[0].double(), -1).detach().numpy()
+    np.testing.assert_allclose(probs, expected, rtol=1e-12)
+    assert model.training is False                                           # next_token_probs leaves eval on
+
+
 def test_evaluate_lm_is_the_mean_cross_entropy_of_fresh_windows():
     model = torch_gpt()
     stream = np.random.default_rng(3).integers(0, V, 40)
