@@ -117,10 +117,11 @@ def check_layer_input(x, d_model, name):
     return x.ndim == 3
 
 
-def check_activation_name(activation, names):
-    """A string activation must be one of ``names``; returns it."""
-    if activation not in names:
-        raise ValueError(f"activation should be one of {list(names)} (or a callable), got {activation!r}")
+def check_activation_name(activation, names, callables=True):
+    """A string activation must be one of ``names`` (the NumPy layers take names only); returns it."""
+    if not isinstance(activation, str) or activation not in names:
+        alternative = " or a callable" if callables else " (the NumPy layers differentiate these by hand)"
+        raise ValueError(f"activation should be one of {list(names)}{alternative}, got {activation!r}")
     return activation
 
 

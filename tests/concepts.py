@@ -208,6 +208,70 @@ def _multihead():
                    tuple(range(7)))
 
 
+def _transformer_layer(decoder):
+    """A transformer layer with 2 heads and gelu, E = 2·d[2] + 2, feed-forward size 3, batch first, every
+    parameter an input: the encoder pre-norm and causal over src (N, L, E); the decoder post-norm over tgt
+    (N, L, E) and memory (N, L + 1, E) whose last position is padding."""
+    from companion._transformer import param_names
+
+    names = param_names(decoder)
+    shapes = {name: shape for name, shape in _transformer_shapes(decoder).items()}
+    kind = "decoder" if decoder else "encoder"
+    options = dict(batch_first=True, activation="gelu", norm_first=not decoder)
+
+    def make(rng, d):
+        n, length, e = d[0], d[1], 2 * d[2] + 2
+        inputs = [rng.normal(size=(n, length, e))] + ([rng.normal(size=(n, length + 1, e))] if decoder else [])
+        params = [1 + rng.normal(scale=0.2, size=shapes[name](e)) if name.startswith("norm") and "weight" in name
+                  else rng.normal(scale=0.3, size=shapes[name](e)) for name in names]
+        return (*inputs, *params)
+
+    def split(args, lib):
+        xs, ps = args[:1 + decoder], dict(zip(names, args[1 + decoder:]))
+        length = xs[0].shape[1]
+        masks = dict(src_mask=np.triu(np.ones((length, length), bool), 1), is_causal=True)
+        if decoder:
+            pad = np.zeros((xs[1].shape[0], xs[1].shape[1]), bool)
+            pad[:, -1] = True
+            masks = dict(memory_key_padding_mask=pad)
+        if lib is torch:
+            masks = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in masks.items()}
+        return xs, ps, {**masks, **options}
+
+    def np_forward(*args):
+        xs, ps, kw = split(args, np)
+        layer = cnp.transformer_decoder_layer if decoder else cnp.transformer_encoder_layer
+        return layer(*xs, ps, 2, **kw)[0]
+
+    def np_backward(dout, *args):
+        xs, ps, kw = split(args, np)
+        if decoder:
+            _, cache = cnp.transformer_decoder_layer_forward(*xs, ps, 2, **kw)
+            *dxs, grads = cnp.transformer_decoder_layer_backward(dout, cache)
+        else:
+            _, cache = cnp.transformer_encoder_layer_forward(*xs, ps, 2, **kw)
+            *dxs, grads = cnp.transformer_encoder_layer_backward(dout, cache)
+        return (*dxs, *grads.values())
+
+    def torch_forward(*args):
+        xs, ps, kw = split(args, torch)
+        layer = ct.transformer_decoder_layer if decoder else ct.transformer_encoder_layer
+        return layer(*xs, ps, 2, **kw)[0]
+
+    return Concept(f"transformer_{kind}_layer", make, np_forward, np_backward, torch_forward,
+                   tuple(range(1 + decoder + len(names))))
+
+
+def _transformer_shapes(decoder):
+    """{parameter name: E -> its shape} for a layer with feed-forward size 3."""
+    from companion._transformer import layer_init
+
+    shapes = {name: value.shape for name, value in layer_init(4, 2, 3, decoder=decoder,
+                                                              rng=np.random.default_rng(0)).items()}
+    return {name: (lambda e, s=shape: tuple(e if n == 4 else 3 * e if n == 12 else n for n in s))
+            for name, shape in shapes.items()}
+
+
 def _sdpa_causal_gqa():
     """Scaled dot-product attention, causal, 4 query heads sharing 2 key/value heads: query (N, 4, L, E),
     key and value (N, 2, L + 1, E|Ev) (causal with S != L, aligned at the top left as torch's is)."""
@@ -305,6 +369,7 @@ CONCEPTS = [
     _rotary(True), _rotary(False),
     _multihead(),
     _sdpa_causal_gqa(), _sdpa_float_mask(), _masked_softmax(), _additive(),
+    _transformer_layer(False),  # the decoder layer's own float64 and finite-difference tests: test_transformer.py
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),

@@ -135,7 +135,7 @@ def transformer_encoder_layer_forward(src, params, nhead, *, src_mask=None, src_
     d_model = check_params(params, decoder=False)
     check_layer_input(src, d_model, "src")
     check_layer_args(d_model, nhead, params["linear1.weight"].shape[0], dropout, layer_norm_eps)
-    check_activation_name(activation, ACTIVATIONS)
+    check_activation_name(activation, ACTIVATIONS, callables=False)
     options = (batch_first, dropout, training, need_weights, rng)
     drop = (dropout, training, rng)
     x, c_sa = _residual_forward(
@@ -187,7 +187,7 @@ def transformer_decoder_layer_forward(tgt, memory, params, nhead, *, tgt_mask=No
     check_layer_input(tgt, d_model, "tgt")
     check_memory(tgt, memory)
     check_layer_args(d_model, nhead, params["linear1.weight"].shape[0], dropout, layer_norm_eps)
-    check_activation_name(activation, ACTIVATIONS)
+    check_activation_name(activation, ACTIVATIONS, callables=False)
     options = (batch_first, dropout, training, need_weights, rng)
     drop = (dropout, training, rng)
     x, c_sa = _residual_forward(
@@ -232,7 +232,7 @@ class _Layer:
     def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
                  norm_first, bias, rng, dtype):
         check_layer_args(d_model, nhead, dim_feedforward, dropout, layer_norm_eps)
-        self.activation = check_activation_name(activation, ACTIVATIONS)
+        self.activation = check_activation_name(activation, ACTIVATIONS, callables=False)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.dropout, self.layer_norm_eps, self.batch_first, self.norm_first = (dropout, layer_norm_eps,
                                                                                 batch_first, norm_first)
