@@ -81,6 +81,17 @@ def test_batches_cover_the_epoch_with_a_partial_last_batch():
         next(batches(X, y, 0))
 
 
+def test_shipped_digits_equal_scikit_learns():
+    # read from scikit-learn's data file without importing it: the same arrays as its loader gives
+    from sklearn.datasets import load_digits
+
+    X, y = shipped.load_digits()
+    reference = load_digits()
+    np.testing.assert_array_equal(X, reference.data / 16.0)
+    np.testing.assert_array_equal(y, reference.target)
+    assert X.dtype == np.float64 and np.issubdtype(y.dtype, np.integer)
+
+
 def test_shipped_sets_load_offline():
     X, y = shipped.load_digits()
     assert X.shape == (1797, 64) and X.max() == 1.0 and set(np.unique(y)) == set(range(10))
