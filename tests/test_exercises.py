@@ -77,6 +77,12 @@ RIGHT = {
     "attention.attention_head": lambda x, wq, wk, wv: torch.nn.functional.scaled_dot_product_attention(
         *(torch.as_tensor(x @ w.T)[None] for w in (wq, wk, wv)))[0].numpy(),
     "attention.causal_mask": lambda L, S: np.arange(S)[None, :] <= np.arange(L)[:, None],
+    "transformers.train_flops_per_token": lambda V, d, L, f, T: 3 * (2 * (L * (4 * d * d + 2 * d * f) + V * d)
+                                                                     + 4 * L * T * d),
+    "transformers.pre_norm_residual": lambda x, w, g, b: x + (g * (x - x.mean(-1, keepdims=True)) / np.sqrt(
+        x.var(-1, keepdims=True) + 1e-5) + b) @ w.T,
+    "transformers.block_parameters": lambda d, f: sum(p.numel() for p in torch.nn.TransformerEncoderLayer(  # referee
+        d, 1, f).parameters()),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -153,6 +159,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
         (x @ wq.T) @ (x @ wk.T).T) @ (x @ wv.T), "expected"),  # not scaled by 1/sqrt(d_k)
     "attention.causal_mask": (lambda L, S: np.tril(np.ones((L, L), dtype=bool))[:, :S] if S <= L
                               else np.tril(np.ones((L, S), dtype=bool), S - L), "expected"),  # bottom-right aligned
+    "transformers.train_flops_per_token": (lambda V, d, L, f, T: 6 * L * (4 * d * d + 2 * d * f), "expected"),  # 6N only
+    "transformers.pre_norm_residual": (lambda x, w, g, b: x + (g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b) @ w.T,
+                                       "expected"),  # normalized each feature over the tokens, as batch norm does
+    "transformers.block_parameters": (lambda d, f: 4 * d * d + 2 * d * f, "expected"),  # forgot biases and norms
 }
 
 
@@ -167,6 +177,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("rnn.") for i in EXERCISES) >= 4
     assert sum(i.startswith("sequences.") for i in EXERCISES) >= 3
     assert sum(i.startswith("attention.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("transformers.") for i in EXERCISES) >= 2
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
