@@ -34,18 +34,31 @@ from companion.np.attention import scaled_dot_product_attention_backward, scaled
 from companion.np.dense import linear_backward, linear_forward
 
 
-def _seq_first(x, batched, batch_first):
-    """Any accepted layout as (length, N, features)."""
-    if not batched:
-        return x[:, None]
-    return x.transpose(1, 0, 2) if batch_first else x
+def _rows(x):
+    """The caller's (N, length, F), (length, N, F) or (length, F) as rows (N·length, F), in the caller's order:
+    the projections are then one matrix product each, on contiguous memory (no copy if x is contiguous)."""
+    return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
 
 
-def _user_layout(x, batched, batch_first):
-    """(length, N, features) back to the caller's layout (the inverse of _seq_first)."""
+def _user_shape(rows, length, n, batched, batch_first):
+    """Rows (N·length, F) back to the caller's layout (the inverse of _rows)."""
     if not batched:
-        return x[:, 0]
-    return x.transpose(1, 0, 2) if batch_first else x
+        return rows.reshape(length, -1)
+    return rows.reshape((n, length, -1) if batch_first else (length, n, -1))
+
+
+def _heads(rows, length, n, heads, seq_major):
+    """Rows (N·length, E) in the caller's order -> (N, H, length, d), a view: batch b, head h, position t is
+    rows[b·length + t] (or rows[t·N + b] when ``seq_major``), features h·d … h·d + d - 1."""
+    if seq_major:
+        return rows.reshape(length, n, heads, -1).transpose(1, 2, 0, 3)
+    return rows.reshape(n, length, heads, -1).transpose(0, 2, 1, 3)
+
+
+def _unheads(x, seq_major):
+    """(N, H, length, d) -> rows (N·length, E) in the caller's order (a copy), the inverse of _heads."""
+    n, heads, length, head_dim = x.shape
+    return (x.transpose(2, 0, 1, 3) if seq_major else x.transpose(0, 2, 1, 3)).reshape(-1, heads * head_dim)
 
 
 def _additive(mask, dtype):
@@ -64,47 +77,26 @@ def _split_projections(params, separate):
     return weights, (None,) * 3 if bias is None else tuple(np.split(bias, 3))
 
 
-def _heads(x, heads, head_dim):
-    """(length, N, E) -> (N·H, length, d): torch's order, batch b and head h at row b·H + h."""
-    return x.reshape(x.shape[0], heads, head_dim).transpose(1, 0, 2)
+def _merged_mask(attn_mask, key_padding_mask, n, heads, extra, dtype):
+    """The additive mask the scores (N, H, L, S') get, or None; ``extra`` appended keys are let through.
 
-
-def _unheads(x, n):
-    """(N·H, length, d) -> (length, N, E), the inverse of _heads."""
-    return x.transpose(1, 0, 2).reshape(x.shape[1], n, -1)
-
-
-def _merged_mask(attn_mask, key_padding_mask, causal_only, shape, extra, dtype):
-    """The additive mask the scores get, (N·H or 1, L, S') or None; ``extra`` appended keys are let through.
-
-    ``causal_only``: torch's SDPA route, which drops attn_mask for a top-left causal mask over all S' keys.
+    Kept as small as broadcasting allows: attn_mask (L, S') or (N, H, L, S'), the key padding mask
+    (N, 1, 1, S'), their sum (N, 1 or H, L, S').
     """
-    nh, heads, length, s_total = shape
-    if causal_only:
-        return np.where(np.tri(length, s_total, dtype=bool), 0.0, -np.inf).astype(dtype)[None]
     mask = None
     if attn_mask is not None:
         mask = _additive(attn_mask, dtype)
-        mask = np.pad(mask[None] if mask.ndim == 2 else mask, ((0, 0), (0, 0), (0, extra)))
+        mask = mask.reshape(n, heads, *mask.shape[1:]) if mask.ndim == 3 else mask  # torch's (N·H, L, S)
+        mask = np.pad(mask, ((0, 0),) * (mask.ndim - 1) + ((0, extra),))
     if key_padding_mask is not None:
-        kpm = _additive(key_padding_mask, dtype).reshape(nh // heads, -1)  # (N, S)
-        kpm = np.repeat(np.pad(kpm, ((0, 0), (0, extra))), heads, axis=0)[:, None, :]  # (N·H, 1, S')
+        kpm = np.pad(_additive(key_padding_mask, dtype).reshape(n, 1, 1, -1), ((0, 0), (0, 0), (0, 0), (0, extra)))
         mask = kpm if mask is None else mask + kpm
     return mask
 
 
-def _attention_forward(qh, kh, vh, mask, dropout_p, rng):
-    """Each head's scaled dot-product attention (companion.np.attention); returns (out, weights, cache), the
-    weights after dropout, those that multiply V. A query allowed no key gets weights 0 there."""
-    scale = 1.0 / math.sqrt(qh.shape[-1])  # a Python float, so float32 stays float32
-    out, cache = scaled_dot_product_attention_forward(qh, kh, vh, mask, dropout_p, scale=scale, rng=rng)
-    return out, cache.applied, cache
-
-
-def _attention_backward(dout, dweights, cache):
-    """(dQ, dK, dV) per head. ``dweights``, a gradient on the returned weights (or None), reaches the scores
-    through dropout and the softmax as the output's own does: dS = softmax'(dA ⊙ D) · scale."""
-    return scaled_dot_product_attention_backward(dout, cache, dweights=dweights)
+def _append(x, extra):
+    """(N, H, S, d) with ``extra`` (1 or N, H, 1, d) appended along the sequence."""
+    return np.concatenate([x, np.broadcast_to(extra, x.shape[:2] + (1,) + x.shape[3:])], axis=2)
 
 
 def multi_head_attention_forward(query, key, value, params, num_heads, *, key_padding_mask=None,
@@ -114,6 +106,9 @@ def multi_head_attention_forward(query, key, value, params, num_heads, *, key_pa
 
     ``params``: {torch name: array}. Dropout on the attention weights acts when ``training`` and
     ``dropout_p`` > 0, drawing its mask from ``rng`` (NumPy's global generator when None).
+
+    Inside, the heads are (N, H, length, d) views of the projections taken in the caller's layout (no
+    transposed copies before the products); head h of batch b is torch's row b·H + h.
     """
     query, key, value = np.asarray(query), np.asarray(key), np.asarray(value)
     params = {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v) for k, v in params.items()
@@ -124,31 +119,32 @@ def multi_head_attention_forward(query, key, value, params, num_heads, *, key_pa
     batched, length, n, s, embed_dim, head_dim, separate, has_bias_kv = check_mha_args(
         query, key, value, params, num_heads, key_padding_mask, attn_mask, is_causal, batch_first)
     dtype = np.result_type(query, key, value, *params.values())
-    inputs = [_seq_first(t, batched, batch_first) for t in (query, key, value)]  # (len, N, features)
+    seq_major = batched and not batch_first
     weights, biases = _split_projections(params, separate)
-    (q, cq), (k, ck), (v, cv) = (linear_forward(x, w, b) for x, w, b in zip(inputs, weights, biases))
+    (q, cq), (k, ck), (v, cv) = (linear_forward(_rows(x), w, b) for x, w, b in zip((query, key, value), weights,
+                                                                                    biases))
+    qh, kh, vh = _heads(q, length, n, num_heads, seq_major), *(_heads(t, s, n, num_heads, seq_major) for t in (k, v))
     if has_bias_kv:  # one more key and value per sequence, after the projections
-        k = np.concatenate([k, np.broadcast_to(params["bias_k"], (1, n, embed_dim))])
-        v = np.concatenate([v, np.broadcast_to(params["bias_v"], (1, n, embed_dim))])
-    nh = n * num_heads
-    qh, kh, vh = (_heads(t, nh, head_dim) for t in (q, k, v))  # (N·H, len, d)
+        kh, vh = (_append(t, params[name].reshape(1, num_heads, 1, head_dim)) for t, name in
+                  ((kh, "bias_k"), (vh, "bias_v")))
     if add_zero_attn:  # a zero key (score 0) with a zero value, after the heads split
-        kh, vh = (np.concatenate([t, np.zeros((nh, 1, head_dim), dtype)], axis=1) for t in (kh, vh))
-    s_total = kh.shape[1]
+        kh, vh = (_append(t, np.zeros((1, num_heads, 1, head_dim), dtype)) for t in (kh, vh))
+    s_total = kh.shape[2]
+    # torch's SDPA route drops attn_mask for a top-left causal mask over all S' keys
     causal_only = is_causal and key_padding_mask is None and not need_weights
-    mask = _merged_mask(attn_mask, key_padding_mask, causal_only, (nh, num_heads, length, s_total),
-                        s_total - s, dtype)
-    out_h, attn, acache = _attention_forward(qh, kh, vh, mask, dropout_p if training else 0.0, rng)
-    out, co = linear_forward(_unheads(out_h, n), params["out_proj.weight"], params.get("out_proj.bias"))
+    mask = None if causal_only else _merged_mask(attn_mask, key_padding_mask, n, num_heads, s_total - s, dtype)
+    scale = 1.0 / math.sqrt(head_dim)  # a Python float, so float32 stays float32
+    out_h, acache = scaled_dot_product_attention_forward(qh, kh, vh, mask, dropout_p if training else 0.0,
+                                                         causal_only, scale=scale, rng=rng)
+    out, co = linear_forward(_unheads(out_h, seq_major), params["out_proj.weight"], params.get("out_proj.bias"))
     attn_weights = None
-    if need_weights:
-        attn_weights = attn.reshape(n, num_heads, length, s_total)
-        attn_weights = attn_weights.mean(axis=1) if average_attn_weights else attn_weights
+    if need_weights:  # the weights after dropout, those that multiply V; (N, H, L, S')
+        attn_weights = acache.applied.mean(axis=1) if average_attn_weights else acache.applied
         attn_weights = attn_weights if batched else attn_weights[0]
-    cache = dict(layout=(batched, batch_first), sizes=(length, n, s, num_heads, embed_dim, head_dim),
+    cache = dict(layout=(batched, batch_first), sizes=(length, n, s, num_heads, embed_dim, head_dim, s_total),
                  options=(separate, has_bias_kv, add_zero_attn, need_weights, average_attn_weights),
                  caches=(cq, ck, cv, acache, co), dtype=dtype)
-    return (_user_layout(out, batched, batch_first), attn_weights), cache
+    return (_user_shape(out, length, n, batched, batch_first), attn_weights), cache
 
 
 def _incoming(d, want, name, dtype):
@@ -158,14 +154,14 @@ def _incoming(d, want, name, dtype):
     return d
 
 
-def _weights_grad(dweights, cache, s_total):
-    """dL/d(returned weights) as a per-head (N·H, L, S') gradient (the mean over heads spreads it by 1/H)."""
+def _weights_grad(dweights, cache):
+    """dL/d(returned weights) as a per-head (N, H, L, S') gradient (the mean over heads spreads it by 1/H)."""
     batched, _ = cache["layout"]
-    length, n, _, heads, _, _ = cache["sizes"]
+    length, n, _, heads, _, _, s_total = cache["sizes"]
     average = cache["options"][4]
     want = ((n,) if batched else ()) + (() if average else (heads,)) + (length, s_total)
     d = _incoming(dweights, want, "dweights", cache["dtype"]).reshape(n, -1, length, s_total)
-    return np.broadcast_to(d / heads if average else d, (n, heads, length, s_total)).reshape(-1, length, s_total)
+    return np.broadcast_to(d / heads if average else d, (n, heads, length, s_total))
 
 
 def multi_head_attention_backward(dout, cache, dweights=None):
@@ -176,27 +172,27 @@ def multi_head_attention_backward(dout, cache, dweights=None):
     dK = dS^T Q / sqrt(d)), the appended keys and values, and the three input projections.
     """
     batched, batch_first = cache["layout"]
-    length, n, s, heads, embed_dim, head_dim = cache["sizes"]
+    length, n, s, heads, embed_dim, head_dim, s_total = cache["sizes"]
     separate, has_bias_kv, add_zero_attn, need_weights, _ = cache["options"]
     cq, ck, cv, acache, co = cache["caches"]
-    want = _user_layout(np.empty((length, n, embed_dim)), batched, batch_first).shape
-    dout = _seq_first(_incoming(dout, want, "dout", cache["dtype"]), batched, batch_first)
+    seq_major = batched and not batch_first
+    want = (length, embed_dim) if not batched else (n, length, embed_dim) if batch_first else (length, n, embed_dim)
+    dout = _rows(_incoming(dout, want, "dout", cache["dtype"]))
     dmerged, dw_o, db_o = linear_backward(dout, co)
-    s_total = acache[1].shape[1]
     if dweights is not None and not need_weights:
         raise ValueError("dweights given but the forward pass returned no weights (need_weights=False)")
-    dw_heads = None if dweights is None else _weights_grad(dweights, cache, s_total)
-    dqh, dkh, dvh = _attention_backward(_heads(dmerged, n * heads, head_dim), dw_heads, acache)
+    dw_heads = None if dweights is None else _weights_grad(dweights, cache)
+    dqh, dkh, dvh = scaled_dot_product_attention_backward(_heads(dmerged, length, n, heads, seq_major), acache,
+                                                          dweights=dw_heads)
     if add_zero_attn:
-        dkh, dvh = dkh[:, :-1], dvh[:, :-1]
-    dq, dk, dv = (_unheads(t, n) for t in (dqh, dkh, dvh))
+        dkh, dvh = dkh[:, :, :-1], dvh[:, :, :-1]
     grads = {}
     if has_bias_kv:
-        grads["bias_k"] = dk[s:].sum(axis=(0, 1)).reshape(1, 1, embed_dim)
-        grads["bias_v"] = dv[s:].sum(axis=(0, 1)).reshape(1, 1, embed_dim)
-        dk, dv = dk[:s], dv[:s]
+        grads["bias_k"] = dkh[:, :, s:].sum(axis=(0, 2)).reshape(1, 1, embed_dim)
+        grads["bias_v"] = dvh[:, :, s:].sum(axis=(0, 2)).reshape(1, 1, embed_dim)
+        dkh, dvh = dkh[:, :, :s], dvh[:, :, :s]
     (dquery, dwq, dbq), (dkey, dwk, dbk), (dvalue, dwv, dbv) = (
-        linear_backward(d, c) for d, c in ((dq, cq), (dk, ck), (dv, cv)))
+        linear_backward(_unheads(d, seq_major), c) for d, c in ((dqh, cq), (dkh, ck), (dvh, cv)))
     if separate:
         grads.update(q_proj_weight=dwq, k_proj_weight=dwk, v_proj_weight=dwv)
     else:
@@ -207,7 +203,8 @@ def multi_head_attention_backward(dout, cache, dweights=None):
     if db_o is not None:
         grads["out_proj.bias"] = db_o
     grads = {name: grads[name] for name in param_names(not separate, True, has_bias_kv) if name in grads}
-    dquery, dkey, dvalue = (_user_layout(d, batched, batch_first) for d in (dquery, dkey, dvalue))
+    dquery = _user_shape(dquery, length, n, batched, batch_first)
+    dkey, dvalue = (_user_shape(d, s, n, batched, batch_first) for d in (dkey, dvalue))
     return dquery, dkey, dvalue, grads
 
 
