@@ -182,7 +182,10 @@ def test_causal_hint_and_unbatched_input(decoder, norm_first):
     for n in (None, 2):
         x = _leaf(rng, _layout(5, n, False))
         args = [x] + ([_leaf(rng, _layout(3, n, False))] if decoder else [])
-        kw = dict(tgt_mask=_causal(5), tgt_is_causal=True) if decoder else dict(src_mask=_causal(5), is_causal=True)
+        kw = dict(src_mask=_causal(5), is_causal=True)
+        if decoder:  # memory_is_causal too: torch's top-left causal mask over the 3 memory positions
+            kw = dict(tgt_mask=_causal(5), tgt_is_causal=True, memory_is_causal=True,
+                      memory_mask=torch.triu(torch.ones(5, 3, dtype=torch.bool), 1))
         want, got = ref(*args, **kw), ours(*args, **kw)
         dout = torch.from_numpy(rng.normal(size=x.shape))
         _assert_same([got], [want])
@@ -218,6 +221,27 @@ def test_eval_mode_with_dropout_equals_torch_fast_path(batch_first):
         _assert_same([dours(src, mem)], [dref(src, mem)])
 
 
+def test_a_sequence_padded_whole_gets_torch_nn_training_route_not_its_fused_nan():
+    """Weights 0 for a query allowed no key, as torch.nn computes it with gradients on; its fused inference
+    path (eval, no_grad) gives NaN for that sequence (torch 2.13) and the same values elsewhere."""
+    ref = _reference(batch_first=True)
+    ours = _ours(ref, batch_first=True)
+    layer = nt.TransformerEncoderLayer(D, H, FF, 0.0, batch_first=True)
+    layer.load_state_dict(ref.state_dict())
+    src = torch.from_numpy(np.random.default_rng(19).normal(size=(2, 4, D)))
+    kpm = torch.zeros(2, 4, dtype=torch.bool)
+    kpm[1] = True
+    want = ref(src, src_key_padding_mask=kpm)
+    assert torch.isfinite(want).all()
+    _assert_same([ours(src, src_key_padding_mask=kpm)], [want])
+    np.testing.assert_allclose(layer.forward(src.numpy(), src_key_padding_mask=kpm.numpy()), want.detach().numpy(),
+                               **TOL)
+    with torch.no_grad():
+        fused = ref.eval()(src, src_key_padding_mask=kpm)
+        _assert_same([ours.eval()(src, src_key_padding_mask=kpm)[0]], [fused[0]])
+    assert torch.isnan(fused[1]).all()
+
+
 @pytest.mark.parametrize("decoder", [False, True])
 def test_dropout_in_training_mode(decoder):
     """Training mode drops at random (two calls differ, the mean over many calls approaches eval's output)."""
@@ -251,13 +275,14 @@ def test_encoder_layer_hypothesis(length, n, heads, norm_first, batch_first, att
     src = _leaf(rng, _layout(length, n, batch_first))
     mask = _causal(length) if attn == "causal" else _mask(rng, attn, (length, length))
     pad = _mask(rng, kpm, (length,) if n is None else (n, length))
-    want, got = ref(src, mask, pad), ours(src, mask, pad)
+    causal = attn == "causal"  # the hint, with or without a padding mask beside it
+    want, got = ref(src, mask, pad, causal), ours(src, mask, pad, causal)
     _assert_same([got], [want])
     dout = torch.from_numpy(rng.normal(size=src.shape))
     want_grads = _grads(ref, want, dout, [src])
     _assert_same(_grads(ours, got, dout, [src]), want_grads)
-    _numpy_agrees(ref, False, [src], dict(src_mask=mask, src_key_padding_mask=pad), dout, want, want_grads,
-                  norm_first=norm_first, batch_first=batch_first, nhead=heads)
+    _numpy_agrees(ref, False, [src], dict(src_mask=mask, src_key_padding_mask=pad, is_causal=causal), dout, want,
+                  want_grads, norm_first=norm_first, batch_first=batch_first, nhead=heads)
 
 
 @settings(max_examples=10, deadline=None)

@@ -22,6 +22,10 @@ scores); ``is_causal`` is only a hint that the mask given is the causal one. Sha
 with ``batch_first``, or (L, E) unbatched. Parameters: a dict under torch's names (see
 :mod:`companion._transformer`). Dropout in training mode draws its masks from ``rng`` (NumPy's global
 generator when None).
+
+A query allowed no key at all (a sequence padded whole) gets attention weights 0, so its attention output is
+out_proj.bias, as torch.nn's layers compute it in training mode or with gradients on; torch's fused
+inference path (eval mode under no_grad) gives NaN there instead (torch 2.13, pinned by a test).
 """
 
 import numpy as np

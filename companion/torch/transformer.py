@@ -19,6 +19,10 @@ L, S) for unbatched input. Asking for them routes attention through the mask giv
 
 ``transformer_encoder_layer_forward`` / ``_backward`` (and the decoder's) give the NumPy twin's
 interface: a cache, then gradients under torch's names.
+
+A query allowed no key at all (a sequence padded whole) gets attention weights 0, so its attention output is
+out_proj.bias, as torch.nn's layers compute it in training mode or with gradients on; torch's fused
+inference path (eval mode under no_grad) gives NaN there instead (torch 2.13, pinned by a test).
 """
 
 import torch
