@@ -88,6 +88,9 @@ def test_the_blocks_are_companions_layers_and_fused_ones_are_torch_nns_with_the_
     expected.square().sum().backward()
     for name, g in grads(model).items():
         torch.testing.assert_close(g, grads(fused)[name], rtol=1e-10, atol=1e-12, msg=name)
+    model.eval(), fused.eval()
+    with torch.no_grad():                              # where torch.nn's layer may take its fast path
+        torch.testing.assert_close(model(ids), fused(ids), rtol=1e-12, atol=1e-12)
 
 
 def test_a_tied_head_shares_the_token_table_and_its_gradient_sums_both_uses():

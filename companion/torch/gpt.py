@@ -85,7 +85,8 @@ class GPT(torch.nn.Module):
         """ids (N, T) or (T,) followed by ``max_new_tokens`` tokens, each drawn by
         :func:`companion.torch.sample_next` from the logits of the last position given the last ``max_len``
         tokens (the context is cropped to the positions the model has). temperature 0 is greedy decoding.
-        Runs in eval mode (no dropout) and restores the mode it found. Returns (N, T + max_new_tokens) (or 1-D).
+        Runs in eval mode (no dropout) and restores the mode it found. ``generator``: a torch.Generator on the
+        model's device, for repeatable draws. Returns (N, T + max_new_tokens) (or 1-D for a 1-D prompt).
         """
         check_generate_args(max_new_tokens)
         ids = torch.as_tensor(ids, device=self.tok_emb.weight.device).long()
