@@ -355,3 +355,18 @@ def test_numpy_errors_are_named():
         numpy_gpt().backward(np.zeros((1, 1, V)))
     with pytest.raises(ValueError, match="n_heads"):
         numpy_gpt(n_heads=3)
+
+
+def test_float32_stays_float32_and_agrees_with_the_torch_twin():
+    mine = numpy_gpt(dtype=np.float32)
+    twin = GPT(V, D, LAYERS, HEADS, FF, MAX_LEN, rng=np.random.default_rng(0), dtype=torch.float32, device="cpu")
+    ids = ids_batch()
+    logits, expected = mine(ids.numpy()), twin(ids)
+    assert logits.dtype == np.float32
+    np.testing.assert_allclose(logits, expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+    dlogits = np.random.default_rng(2).standard_normal(logits.shape).astype(np.float32)
+    mine.backward(dlogits)
+    (expected * torch.as_tensor(dlogits)).sum().backward()
+    for name, g in grads(twin).items():
+        assert mine.grads[name].dtype == np.float32, name
+        np.testing.assert_allclose(mine.grads[name], g.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
