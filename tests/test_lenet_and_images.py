@@ -29,6 +29,22 @@ def test_photos_and_filters():
         get_filter("emboss")
 
 
+def test_photos_are_scikit_learns_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_sample_images
+
+    from companion.data.images import _sample_images
+
+    ours, theirs = _sample_images(), load_sample_images().images
+    assert len(ours) == len(theirs) == 2
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    code = "import sys; from companion.data.images import sample_photos; sample_photos(16); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_colour_photos_are_channels_first_and_average_to_the_grey_ones():
     grey, colour = sample_photos(32), sample_photos(32, colour=True)
     assert colour["china"].shape == (3, 32, 32)

@@ -19,6 +19,23 @@ def get_filter(name):
     return np.array(FILTERS[name], dtype=float)
 
 
+def _sample_images():
+    """The arrays of ``sklearn.datasets.load_sample_images().images`` (china.jpg, flower.jpg: (427, 640, 3)
+    uint8), read with PIL from scikit-learn's package data as that function reads them, but without
+    importing scikit-learn, which costs a page a second or two (find_spec locates a package unimported)."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(find_spec("sklearn").submodule_search_locations[0]) / "datasets" / "images"
+    images = []
+    for name in ("china.jpg", "flower.jpg"):
+        with Image.open(folder / name) as image:
+            images.append(np.asarray(image))
+    return images
+
+
 def sample_photos(size=128, colour=False):
     """scikit-learn's two sample photos (a temple in China, a flower), cropped to a square and shrunk by
     block averaging to (size, size), values in [0, 1]: grayscale, or with ``colour=True`` the red, green
@@ -26,10 +43,8 @@ def sample_photos(size=128, colour=False):
 
     They ship inside scikit-learn, so nothing is downloaded.
     """
-    from sklearn.datasets import load_sample_images
-
     photos = {}
-    for name, image in zip(("china", "flower"), load_sample_images().images):
+    for name, image in zip(("china", "flower"), _sample_images()):
         side = min(image.shape[:2])
         factor = side // size
         rgb = image[: size * factor, : size * factor].reshape(size, factor, size, factor, 3).mean(axis=(1, 3)) / 255.0
