@@ -89,8 +89,8 @@ def check_params(params, decoder):
     weights = [n for n in param_names(decoder, bias=False)]
     missing = [n for n in weights if params.get(n) is None]
     if missing:
-        raise ValueError(f"params needs {missing} (names as in torch.nn.Transformer{'Decoder' if decoder else 'Encoder'}"
-                         f"Layer's state dict)")
+        kind = "Decoder" if decoder else "Encoder"
+        raise ValueError(f"params needs {missing} (names as in torch.nn.Transformer{kind}Layer's state dict)")
     biases = [n for n in param_names(decoder, bias=True) if n not in weights]
     present = [n for n in biases if params.get(n) is not None]
     if present and len(present) != len(biases):

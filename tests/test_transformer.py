@@ -99,7 +99,7 @@ def _numpy_agrees(ref, decoder, inputs, masks, dout, want, want_grads, **ctor):
 @pytest.mark.parametrize("bias", [True, False])
 def test_state_dict_names_and_shapes_are_torch_nn(decoder, bias):
     ref = _reference(decoder, bias=bias)
-    ours = tt.TransformerDecoderLayer(D, H, FF, bias=bias) if decoder else tt.TransformerEncoderLayer(D, H, FF, bias=bias)
+    ours = (tt.TransformerDecoderLayer if decoder else tt.TransformerEncoderLayer)(D, H, FF, bias=bias)
     assert list(ours.state_dict()) == list(ref.state_dict()) == param_names(decoder, bias)
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
     ref.load_state_dict(ours.state_dict())  # and back the other way
@@ -389,26 +389,33 @@ def test_constructor_errors(cls, kwargs, message):
         cls(**kwargs)
 
 
-def test_forward_errors():
-    enc = tt.TransformerEncoderLayer(D, H, FF, dtype=torch.float64)
-    dec = tt.TransformerDecoderLayer(D, H, FF, dtype=torch.float64)
-    x = torch.zeros(4, 2, D, dtype=torch.float64)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_forward_errors(backend):
+    """The same ValueErrors, naming the problem, in both backends."""
+    lib, kw = (nt, {}) if backend == "numpy" else (tt, {"dtype": torch.float64})
+    def zeros(shape, dtype=np.float64):
+        return np.zeros(shape, dtype) if backend == "numpy" else torch.from_numpy(np.zeros(shape, dtype))
+
+    enc, dec = lib.TransformerEncoderLayer(D, H, FF, **kw), lib.TransformerDecoderLayer(D, H, FF, **kw)
+    x = zeros((4, 2, D))
     with pytest.raises(ValueError, match="d_model"):
-        enc(torch.zeros(4, 2, D + 1, dtype=torch.float64))
+        enc.forward(zeros((4, 2, D + 1)))
     with pytest.raises(ValueError, match="2-D"):
-        enc(torch.zeros(4, D, dtype=torch.float64)[None, None])
+        enc.forward(zeros((1, 1, 4, D)))
     with pytest.raises(ValueError, match="is_causal"):
-        enc(x, is_causal=True)
+        enc.forward(x, is_causal=True)
     with pytest.raises(ValueError, match="key_padding_mask"):
-        enc(x, src_key_padding_mask=torch.zeros(2, 5, dtype=torch.bool))
+        enc.forward(x, src_key_padding_mask=zeros((2, 5), bool))
     with pytest.raises(ValueError, match="attn_mask"):
-        enc(x, src_mask=torch.zeros(3, 3, dtype=torch.bool))
+        enc.forward(x, src_mask=zeros((3, 3), bool))
+    with pytest.raises(ValueError, match="only bool and floating"):
+        enc.forward(x, src_mask=zeros((4, 4), np.int64))
     with pytest.raises(ValueError, match="memory"):
-        dec(x, torch.zeros(4, D, dtype=torch.float64))
+        dec.forward(x, zeros((4, D)))
     with pytest.raises(ValueError, match="memory"):
-        dec(x, torch.zeros(4, 2, D + 2, dtype=torch.float64))
+        dec.forward(x, zeros((4, 2, D + 2)))
     with pytest.raises(ValueError, match="params needs"):
-        tt.transformer_encoder_layer(x, {"linear1.weight": torch.zeros(FF, D)}, H)
+        lib.transformer_encoder_layer(x, {"linear1.weight": zeros((FF, D))}, H)
 
 
 # -- the NumPy layers: finite differences, dropout by its masks, properties ----------------------------------
