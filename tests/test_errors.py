@@ -1,5 +1,7 @@
 """Bad input fails early with a ValueError or TypeError that names the problem, in both backends."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -48,6 +50,29 @@ def test_non_finite_input(backend):
         mod.dense(arr(x), arr(np.ones((4, 3))))
     with pytest.raises(ValueError, match=r"pred has 1 non-finite"):
         mod.mse(arr(x), arr(np.ones((2, 3))))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "complex128"])
+@pytest.mark.parametrize("tensor", [False, True])
+def test_check_finite_counts_exactly_past_its_shortcut(dtype, tensor):
+    """The check sums x first; a sum that overflows from finite values is no error, and bad entries
+    (NaN, inf, inf next to -inf, whose sum is NaN) are counted exactly."""
+    from companion._validate import NonFiniteError, check_finite
+
+    big = float(np.finfo(np.dtype(dtype)).max)
+    cases = {0: [big, big, 1.0], 1: [big, np.inf, 1.0], 2: [np.inf, -np.inf, 0.0], 3: [np.nan, np.inf, -np.inf]}
+    for bad, values in cases.items():
+        a = np.array(values, dtype=dtype)
+        x = torch.from_numpy(a) if tensor else a
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the shortcut's overflow warns nothing
+            if bad == 0:
+                check_finite(x, "x")
+            else:
+                with pytest.raises(NonFiniteError, match=rf"x has {bad} non-finite value"):
+                    check_finite(x, "x")
+    check_finite(np.array([3, 4]), "x")  # integers are finite, whatever their sum
+    check_finite(torch.tensor([True, False]), "x")
 
 
 def test_unknown_activation(backend):
