@@ -79,6 +79,14 @@ ALLOWED = {
     },
     "09b_sequence_models": {
     },
+    "10_attention": {
+        "0.05": "an input: a kernel width of the Nadaraya-Watson fits, set in the code cell",
+        "0.3": "an input: a kernel width of the Nadaraya-Watson fits, set in the code cell",
+    },
+    "10b_transformers": {
+        "175.0": "a fact: GPT-3's 175.0 billion parameters as Brown et al. (2020) report them (their table 2.1)",
+        "3.14": "a fact: GPT-3's training compute, 3.14e+23 FLOPs, as Brown et al. (2020) report it (their table D.1)",
+    },
 }
 
 
