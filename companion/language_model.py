@@ -95,7 +95,9 @@ def evaluate_lm(model, ids, seq_len=32, batch_size=64):
             x, y = ids[starts[b:b + batch_size]], ids[starts[b:b + batch_size] + 1]
             logits, _ = _logits(model, torch.as_tensor(x))
             total += torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).double(), torch.as_tensor(y, device=logits.device).reshape(-1),
+                # at least float32 (half precision would round the sum); not float64, which MPS lacks
+                logits.reshape(-1, logits.shape[-1]).to(torch.promote_types(logits.dtype, torch.float32)),
+                torch.as_tensor(y, device=logits.device).reshape(-1),
                 reduction="sum").item()
     finally:
         model.train(was_training)
