@@ -133,16 +133,17 @@ def plot_patches(image, patch, ax=None):
     return ax
 
 
-def plot_loss_vs_time(curves, ax=None, ylabel="validation loss (nats per character)"):
-    """Validation loss against wall-clock seconds, one curve per model: ``curves`` = {label: (seconds, losses)}.
-    Returns the Axes."""
+def plot_loss_vs_time(curves, ax=None, ylabel="validation loss (nats per character)",
+                      xlabel="training time (seconds, this machine)"):
+    """Validation loss against wall-clock seconds (or another x, named by ``xlabel``), one curve per model:
+    ``curves`` = {label: (seconds, losses)}. Returns the Axes."""
     if ax is None:
         ax = plt.subplots(figsize=(7, 3.4))[1]
     for label, (seconds, losses) in curves.items():
         if len(seconds) != len(losses):
             raise ValueError(f"{label!r} has {len(seconds)} times for {len(losses)} losses")
         ax.plot(seconds, losses, "o-", ms=3, label=label)
-    ax.set_xlabel("training time (seconds, this machine)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     plt.tight_layout()
