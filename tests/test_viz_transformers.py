@@ -8,8 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from companion.viz.transformers import (draw_transformer, plot_loss_vs_time, plot_normalization_axes,  # noqa: E402
-                                        plot_patches)
+from companion.viz.transformers import draw_transformer, plot_loss_vs_time, plot_patches  # noqa: E402
 
 
 def test_transformer_diagram_has_every_block_of_the_paper():
@@ -19,16 +18,6 @@ def test_transformer_diagram_has_every_block_of_the_paper():
     assert labels.count("Multi-head attention") == 2            # encoder self-attention, decoder cross-attention
     assert "Masked multi-head attention" in labels and labels.count("Feed forward") == 2
     assert {"Linear", "Softmax", "N ×", "× N"} <= set(labels)
-    plt.close("all")
-
-
-def test_normalization_axes_histograms_count_the_groups():
-    x = np.random.default_rng(0).normal(size=(3, 4, 5))
-    left, right = plot_normalization_axes(x)
-    assert sum(p.get_height() for p in left.patches) == 12     # one mean per token, N T of them
-    assert sum(p.get_height() for p in right.patches) == 5     # one mean per feature
-    with pytest.raises(ValueError, match="3-D"):
-        plot_normalization_axes(x[0])
     plt.close("all")
 
 

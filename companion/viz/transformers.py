@@ -1,5 +1,5 @@
-"""Figures of the page "Transformers": the encoder–decoder transformer drawn, normalization axes, image patches
-as tokens, and validation loss against time."""
+"""Figures of the page "Transformers": the encoder–decoder transformer drawn, gradients against depth, image
+patches as tokens, and validation loss against time."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -85,29 +85,6 @@ def draw_transformer(ax=None):
     ax.set_ylim(-1.9, y + 1.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    return ax
-
-
-def plot_normalization_axes(x, ax=None):
-    """What layer norm and batch norm average over, on an (N, T, D) tensor x: the mean of each token's D
-    features (layer norm: one per (n, t)) against the mean of each feature over all N T tokens (batch norm:
-    one per d), before normalization. Two histograms. Returns the Axes pair."""
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(f"x must be 3-D (N, T, D), got shape {x.shape}")
-    if ax is None:
-        ax = plt.subplots(1, 2, figsize=(9, 2.8))[1]
-    per_token = x.mean(axis=-1).ravel()
-    per_feature = x.mean(axis=(0, 1))
-    ax[0].hist(per_token, bins=30, color="#4c72b0")
-    ax[0].set_title(f"layer norm's groups: {per_token.size} tokens, {x.shape[-1]} numbers each", fontsize=9)
-    ax[1].hist(per_feature, bins=30, color="#dd8452")
-    ax[1].set_title(f"batch norm's groups: {per_feature.size} features, {x.shape[0] * x.shape[1]} numbers each",
-                    fontsize=9)
-    for a in ax:
-        a.set_xlabel("mean of the group before normalizing")
-    ax[0].set_ylabel("count")
-    plt.tight_layout()
     return ax
 
 
