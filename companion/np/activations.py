@@ -95,6 +95,13 @@ def _erf(x):
     return erf(x)
 
 
+def _gelu_with_cdf(x):
+    """(GELU(x), Phi(x)): the exact GELU's backward reuses Phi instead of computing erf again."""
+    x = np.asarray(x)
+    cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+    return x * cdf, cdf
+
+
 def gelu(x, approximate="none"):
     """GELU(x) = x Phi(x) = x/2 (1 + erf(x / sqrt 2)), Phi the standard normal CDF (Hendrycks & Gimpel).
 
@@ -105,7 +112,7 @@ def gelu(x, approximate="none"):
     x = np.asarray(x)
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_gelu_tanh_inner(x)))
-    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+    return _gelu_with_cdf(x)[0]
 
 
 def gelu_derivative(x, approximate="none"):
@@ -118,9 +125,7 @@ def gelu_derivative(x, approximate="none"):
     if approximate == "tanh":
         t = np.tanh(_gelu_tanh_inner(x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t ** 2) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x ** 2)
-    cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
-    pdf = np.exp(-0.5 * x ** 2) / math.sqrt(2 * math.pi)
-    return cdf + x * pdf
+    return _gelu_prime(x, _gelu_with_cdf(x)[1])
 
 
 def silu(x, inplace=False):
@@ -194,17 +199,28 @@ def get_derivative(name):
     return _DERIVATIVES[name]
 
 
+def _gelu_prime(x, cdf):
+    """GELU'(x) = Phi(x) + x phi(x), given Phi(x)."""
+    return cdf + x * (np.exp(-0.5 * x ** 2) / math.sqrt(2 * math.pi))
+
+
 def activation_forward(x, name):
-    """out = f(x); the cache keeps what the backward pass needs."""
+    """out = f(x); the cache keeps what the backward pass needs (and, for the exact GELU, Phi(x):
+    erf is the costliest step of a transformer's feed-forward block, so it is computed once)."""
+    if name == "gelu":
+        out, cdf = _gelu_with_cdf(x)
+        return out, (name, x, out, cdf)
     out = get_activation(name)(x)
-    return out, (name, x, out)
+    return out, (name, x, out, None)
 
 
 def activation_backward(dout, cache):
     """dL/dx from dL/dout: element-wise dout * f'(x), or softmax's vector-Jacobian product."""
-    name, x, out = cache
+    name, x, out, cdf = cache
     if name == "softmax":
         return softmax_backward(dout, out)
+    if cdf is not None:
+        return dout * _gelu_prime(x, cdf)
     return dout * get_derivative(name)(x)
 
 
