@@ -5,9 +5,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from companion.viz.optim import paths, paths_animation  # noqa: E402
 from companion.viz.training import boundary_animation, grid  # noqa: E402
+
+# the tests draw single frames and never save the animation, which matplotlib warns about on deletion
+pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything")
 
 
 def test_boundary_animation_frames_show_each_predictor_and_title():
