@@ -5,19 +5,21 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 from companion.viz.optim import paths, paths_animation  # noqa: E402
 from companion.viz.training import boundary_animation, grid  # noqa: E402
 
-# the tests draw single frames and never save the animation, which matplotlib warns about on deletion
-pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything")
+def _drawn(anim):
+    """Tell matplotlib the animation was drawn (frame by frame here, never saved), which it otherwise
+    warns about when the animation is garbage-collected, after the test has ended."""
+    anim._draw_was_started = True
+    return anim
 
 
 def test_boundary_animation_frames_show_each_predictor_and_title():
     X = np.array([[-1.0, 0.5], [2.0, -1.0]])
     predictors = [lambda p, k=k: np.full(len(p), k / 4) for k in range(3)]
-    anim = boundary_animation(predictors, X, np.array([0, 1]), ["a", "b", "c"])
+    anim = _drawn(boundary_animation(predictors, X, np.array([0, 1]), ["a", "b", "c"]))
     ax = anim._fig.axes[0]
     n_ticks = None
     for i in (2, 0, 1):
@@ -31,7 +33,7 @@ def test_boundary_animation_frames_show_each_predictor_and_title():
 
 def test_paths_animation_frames_show_the_first_points_of_every_path():
     path_dict = paths("ravine", steps=12)
-    anim = paths_animation(path_dict, "ravine", every=4)
+    anim = _drawn(paths_animation(path_dict, "ravine", every=4))
     ax = anim._fig.axes[0]
     for i in (9, 1, 5):
         anim._draw_frame(i)
