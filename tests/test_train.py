@@ -278,3 +278,14 @@ def test_grad_norm_has_one_entry_per_update_that_reached_clipping(backend, lr):
         history = fit(net, 1e3 * X, y, loss="mse", optimizer="sgd", lr=lr, epochs=5, clip_grad_norm=1.0)
     assert history.diverged
     assert len(history.grad_norm) == int(np.isfinite(history.step_loss).sum()) == history.updates - 1
+
+
+def test_all_finite_settles_an_overflowing_sum_entry_by_entry():
+    """The torch backend's divergence check: a sum of finite outputs that overflows is still finite."""
+    from companion.train import _all_finite
+
+    big = torch.finfo(torch.float32).max
+    assert _all_finite(torch, torch.tensor([big, big, 1.0]))
+    assert not _all_finite(torch, torch.tensor([1.0, float("nan")]))
+    assert not _all_finite(torch, torch.tensor([float("inf"), -float("inf")]))
+    assert _all_finite(torch, torch.zeros(0))
