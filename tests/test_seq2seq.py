@@ -246,3 +246,10 @@ def test_encoder_tagger_learns_reversal():
     assert losses[-1] < 0.2 * losses[0]
     with torch.no_grad():
         assert (model(x).argmax(-1).numpy() == y).mean() > 0.9
+
+
+def test_attention_and_tagger_parameters_live_on_the_device_given():
+    attentive_model = Seq2Seq(Seq2SeqConfig(12, 9, embed=5, hidden=7, attention=True), rng=0, device="meta")
+    tagger = seq2seq.EncoderTagger(7, d_model=8, nhead=2, num_layers=1, dim_feedforward=16, rng=0, device="meta")
+    for model in (attentive_model, tagger):
+        assert {p.device.type for p in model.parameters()} == {"meta"} and model.device.type == "meta"
