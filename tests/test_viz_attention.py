@@ -35,6 +35,7 @@ def test_grid_lays_out_rows_and_columns_and_per_map_labels():
     assert fig.axes[5].get_title() == "m5"
     fig = plot_attention_grid(maps[0], keys=[list("abcd"), list("efgh"), list("ijkl")], ncols=2)
     assert len(fig.axes) == 4 and not fig.axes[3].axison                    # three maps, a blank fourth
+    assert tuple(plot_attention_grid(maps[0], figsize=(5, 4)).get_size_inches()) == (5, 4)
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == list("efgh")
     with pytest.raises(ValueError, match="2 titles for 3 maps"):
         plot_attention_grid(maps[0], titles=["a", "b"])

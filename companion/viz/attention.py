@@ -44,12 +44,12 @@ def plot_attention_map(weights, keys=None, queries=None, ax=None, title=None, xl
 
 
 def plot_attention_grid(maps, keys=None, queries=None, titles=None, ncols=None, cell=2.6, xlabel="key",
-                        ylabel="query"):
+                        ylabel="query", figsize=None):
     """Several attention maps side by side: maps (K, L, S) or (rows, cols, L, S) (e.g. layers by heads).
 
     keys, queries: one list of tick labels for every map, or one list per map (K lists); titles: one per
     map. A 4-D ``maps`` is laid out as its rows and columns; a 3-D one in ``ncols`` columns (default all).
-    Returns the Figure.
+    Each map gets a ``cell`` x ``cell`` inch square unless ``figsize`` (width, height) is given. Returns the Figure.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim not in (3, 4):
@@ -67,7 +67,7 @@ def plot_attention_grid(maps, keys=None, queries=None, titles=None, ncols=None, 
             raise ValueError(f"{len(labels)} label lists for {len(flat)} maps")
         return labels[k]
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize or (cell * ncols, cell * nrows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         if k >= len(flat):
             ax.axis("off")
