@@ -1,4 +1,5 @@
-"""Loading a state dict into a NumPy layer: the checks every layer with ``load_state_dict`` shares."""
+"""Loading a state dict into a NumPy layer (the checks every layer with ``load_state_dict`` shares), and the
+bookkeeping NumPy layers share: the train/eval switch, and state dicts of a ``_params`` dict."""
 
 import numpy as np
 
@@ -21,3 +22,29 @@ def checked_state(state, own, strict=True):
             raise ValueError(f"{key}: expected shape {own[key].shape}, got {value.shape}")
         out[key] = value.astype(own[key].dtype)
     return out
+
+
+class TrainMode:
+    """``train()`` / ``eval()`` as torch.nn.Module has them: they set ``training`` and return the layer."""
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+
+class DictParams(TrainMode):
+    """A layer whose parameters live in ``self._params``, {torch name: array} in torch's state-dict order."""
+
+    def parameters(self):
+        """{torch name: array}, in the order of torch's state dict."""
+        return dict(self._params)
+
+    def state_dict(self):
+        return self.parameters()
+
+    def load_state_dict(self, state):
+        """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
+        self._params = checked_state(state, self._params)

@@ -16,7 +16,7 @@ Backward, from dlogits (N, T, V): with z = LN(h_L),
 import numpy as np
 
 from companion._gpt import causal_float_mask, check_generate_args, check_gpt_args, check_ids, embedding_tables
-from companion.np._state import checked_state
+from companion.np._state import TrainMode, checked_state
 from companion.np.dense import Dense, dense_backward, dense_forward
 from companion.np.embedding import Embedding
 from companion.np.normalization import LayerNorm
@@ -25,7 +25,7 @@ from companion.np.sampling import sample_next
 from companion.np.transformer import TransformerEncoderLayer
 
 
-class GPT:
+class GPT(TrainMode):
     """GPT(vocab_size, d_model, n_layers, n_heads, d_ff=4 d_model, max_len, dropout, tied) in NumPy.
 
     ``forward(ids)`` (N, T) -> logits (N, T, V); ``backward(dlogits)`` fills ``grads`` ({torch name: array},
@@ -118,9 +118,6 @@ class GPT:
         for block in self.blocks:
             block.train(mode)
         return self
-
-    def eval(self):
-        return self.train(False)
 
     def generate(self, ids, max_new_tokens, temperature=1.0, top_k=None, rng=None):
         """ids (N, T) or (T,) followed by ``max_new_tokens`` tokens drawn by :func:`companion.np.sample_next`

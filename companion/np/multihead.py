@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from companion._multihead import check_dropout, check_mha_args, check_sizes, mha_init, param_names
-from companion.np._state import checked_state
+from companion.np._state import DictParams
 from companion.np.attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from companion.np.dense import linear_backward, linear_forward
 
@@ -214,7 +214,7 @@ def multi_head_attention(query, key, value, params, num_heads, **options):
     return multi_head_attention_forward(query, key, value, params, num_heads, **options)[0]
 
 
-class MultiheadAttention:
+class MultiheadAttention(DictParams):
     """``torch.nn.MultiheadAttention`` in NumPy: the same constructor, parameter names and results.
 
     Parameters are drawn as torch's ``_reset_parameters`` draws them, from ``rng`` (which also draws the
@@ -230,23 +230,6 @@ class MultiheadAttention:
         self.add_zero_attn, self.training, self.rng = add_zero_attn, True, rng
         self._params = mha_init(embed_dim, num_heads, bias, add_bias_kv, kdim, vdim, rng, dtype)
         self.grads, self._cache = {}, None
-
-    def parameters(self):
-        """{torch name: array}, in the order of torch's state dict."""
-        return dict(self._params)
-
-    state_dict = parameters
-
-    def load_state_dict(self, state):
-        """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
-        self._params = checked_state(state, self._params)
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):

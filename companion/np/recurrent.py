@@ -22,7 +22,7 @@ import numpy as np
 from companion._recurrent import (cell_init, check_cell_args, check_dropout, check_nonlinearity, param_names,
                                   sequence_init, state_pair)
 # The step math and the sequence functions (the steps run through time) live in sequence.py; re-exported here.
-from companion.np._state import checked_state
+from companion.np._state import TrainMode, checked_state
 from companion.np.sequence import (STEPS, gru, gru_backward, gru_forward, lstm, lstm_backward,  # noqa: F401
                                    lstm_forward, project_input, rnn, rnn_backward, rnn_forward)
 
@@ -239,7 +239,7 @@ class GRUCell(_Cell):
 
 # --- sequence layers ------------------------------------------------------------------------------------------------
 
-class _Sequence:
+class _Sequence(TrainMode):
     """Shared layer machinery: torch's parameter names (as attributes) and default initialization drawn from
     ``rng`` (which also draws the dropout masks in training mode; NumPy's global generator when None);
     ``forward(x, hx=None, lengths=None)`` and ``backward(doutput, dhx_n=None)`` through time."""
@@ -275,13 +275,6 @@ class _Sequence:
         """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
         for name, value in checked_state(state, self.parameters()).items():
             setattr(self, name, value)
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def _options(self):
         return {"num_layers": self.num_layers, "bidirectional": self.bidirectional,

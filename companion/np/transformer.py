@@ -32,7 +32,7 @@ import numpy as np
 
 from companion._transformer import (ACTIVATIONS, check_activation_name, check_layer_args, check_layer_input,
                                     check_memory, check_params, layer_init, sub_params)
-from companion.np._state import checked_state
+from companion.np._state import DictParams
 from companion.np.activations import activation_backward, activation_forward
 from companion.np.dense import linear_backward, linear_forward
 from companion.np.multihead import multi_head_attention_backward, multi_head_attention_forward
@@ -227,7 +227,7 @@ def transformer_decoder_layer(tgt, memory, params, nhead, **options):
 
 # -- the layers ----------------------------------------------------------------------------------------------
 
-class _Layer:
+class _Layer(DictParams):
     """What both layers share: parameters drawn as torch draws them (from ``rng``, which also draws the dropout
     masks in training mode), the options, state dicts, train/eval."""
 
@@ -243,23 +243,6 @@ class _Layer:
         self.rng, self.training, self.store_attention, self.attention = rng, True, False, None
         self._params = layer_init(d_model, nhead, dim_feedforward, bias, self._decoder, rng, dtype)
         self.grads, self._cache = {}, None
-
-    def parameters(self):
-        """{torch name: array}, in the order of torch's state dict."""
-        return dict(self._params)
-
-    state_dict = parameters
-
-    def load_state_dict(self, state):
-        """Copy parameters in from a dict with torch's names and shapes (arrays or tensors)."""
-        self._params = checked_state(state, self._params)
-
-    def train(self, mode=True):
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def _options(self):
         return dict(norm_first=self.norm_first, activation=self.activation, layer_norm_eps=self.layer_norm_eps,
