@@ -58,3 +58,44 @@ def test_clear_errors(backend):
         ratios(convert({"w": np.ones(2)}), convert({"v": np.ones(2)}))
     with pytest.raises(ValueError, match=r"before\['w'\] and after\['w'\] must have the same shape"):
         ratios(convert({"w": np.ones(2)}), convert({"w": np.ones(3)}))
+
+
+# -- last_block_gradient: the depth measurement of the transformers page (Xiong et al., 2020) ---------------
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_last_block_gradient_numpy_equals_torch_and_a_torch_nn_stack(norm_first):
+    """Both backends draw the same stack, input and target from one seed; torch.nn's layers with those
+    weights, run by hand, referee the number."""
+    got_np = cnp.last_block_gradient(norm_first, 3, d_model=8, nhead=2, batch=2, seq_len=5, rng=7)
+    got_torch = ct.last_block_gradient(norm_first, 3, d_model=8, nhead=2, batch=2, seq_len=5, rng=7,
+                                       dtype=torch.float64)
+    rng = np.random.default_rng(7)
+    ours = [ct.TransformerEncoderLayer(8, 2, 32, dropout=0.0, batch_first=True, norm_first=norm_first, rng=rng,
+                                       dtype=torch.float64, device="cpu") for _ in range(3)]
+    ref = [torch.nn.TransformerEncoderLayer(8, 2, 32, dropout=0.0, batch_first=True, norm_first=norm_first,
+                                            dtype=torch.float64) for _ in range(3)]
+    for a, b in zip(ours, ref):
+        b.load_state_dict(a.state_dict())
+    h = torch.as_tensor(rng.standard_normal((2, 5, 8)))
+    target = torch.as_tensor(rng.standard_normal((2, 5, 8)))
+    for b in ref:
+        h = b(h)
+    if norm_first:
+        h = torch.nn.functional.layer_norm(h, (8,))
+    ((h - target) ** 2).mean().backward()
+    expected = float(ref[-1].linear2.weight.grad.norm())
+    assert got_np == pytest.approx(expected, rel=1e-10)
+    assert got_torch == pytest.approx(expected, rel=1e-10)
+
+
+def test_last_block_gradient_shrinks_with_depth_only_for_pre_norm():
+    post = [ct.last_block_gradient(False, n) for n in (2, 16)]
+    pre = [ct.last_block_gradient(True, n) for n in (2, 16)]
+    assert 0.7 < post[1] / post[0] < 1.4 and pre[1] / pre[0] < 0.75
+
+
+@pytest.mark.parametrize("module", [cnp, ct])
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True])
+def test_last_block_gradient_rejects_a_bad_depth(module, bad):
+    with pytest.raises(ValueError, match="n_layers must be a positive integer"):
+        module.last_block_gradient(True, bad)

@@ -68,7 +68,7 @@ from companion.np.transformer import (TransformerDecoderLayer, TransformerEncode
                                       transformer_encoder_layer, transformer_encoder_layer_backward,
                                       transformer_encoder_layer_forward)
 from companion.np.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
-from companion.np.diagnostics import layer_gradient_norms, update_ratios
+from companion.np.diagnostics import last_block_gradient, layer_gradient_norms, update_ratios
 from companion.np.bptt import hidden_gradient_norms
 from companion.np.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.np.clip import clip_grad_norm

@@ -4,6 +4,8 @@ import numpy as np
 
 from companion._validate import check_same_shape
 from companion.np.losses import softmax_cross_entropy_grad
+from companion.np.normalization import LayerNorm
+from companion.np.transformer import TransformerEncoderLayer
 
 
 def update_ratios(before, after):
@@ -38,3 +40,37 @@ def layer_gradient_norms(net, X, y):
     net.train()
     net.backward(softmax_cross_entropy_grad(net.forward(np.asarray(X)), np.asarray(y)))
     return {name: float(np.linalg.norm(g)) for name, g in net.gradients().items() if g.ndim >= 2}
+
+
+def _check_depth(n_layers):
+    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 1:
+        raise ValueError(f"n_layers must be a positive integer, got {n_layers!r}")
+
+
+def last_block_gradient(norm_first, n_layers, d_model=32, nhead=4, batch=4, seq_len=16, rng=0):
+    """||dL/d linear2.weight|| of the last block of a freshly drawn transformer stack (Xiong et al., 2020).
+
+    ``n_layers`` TransformerEncoderLayer(d_model, nhead, 4 * d_model, dropout=0, batch_first=True,
+    norm_first=norm_first), followed by a final LayerNorm when ``norm_first`` (pre-norm, as GPT-2), run on an
+    input x of shape (batch, seq_len, d_model) with entries from N(0, 1); the loss is mean((out - target)^2)
+    for a target from N(0, 1). ``rng`` (a seed or ``numpy.random.Generator``) draws the layers in order, then
+    x, then the target, so the torch twin given the same seed computes the same number. Xiong et al.'s
+    Theorem 1: at initialization this norm does not depend on ``n_layers`` for post-norm, and shrinks like
+    1/sqrt(n_layers) for pre-norm.
+    """
+    _check_depth(n_layers)
+    rng = np.random.default_rng(rng)
+    blocks = [TransformerEncoderLayer(d_model, nhead, 4 * d_model, dropout=0.0, batch_first=True,
+                                      norm_first=norm_first, rng=rng) for _ in range(n_layers)]
+    final = LayerNorm(d_model) if norm_first else None
+    h = rng.standard_normal((batch, seq_len, d_model))
+    target = rng.standard_normal(h.shape)
+    for block in blocks:
+        h = block.forward(h)
+    out = final.forward(h) if final is not None else h
+    dout = 2 * (out - target) / out.size                       # d mean((out - target)^2) / d out
+    if final is not None:
+        dout = final.backward(dout)
+    for block in reversed(blocks):
+        dout = block.backward(dout)
+    return float(np.linalg.norm(blocks[-1].grads["linear2.weight"]))

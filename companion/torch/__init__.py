@@ -42,7 +42,7 @@ from companion.torch.transformer import (TransformerDecoderLayer, TransformerEnc
                                          transformer_encoder_layer, transformer_encoder_layer_backward,
                                          transformer_encoder_layer_forward)
 from companion.torch.resnet import PlainBlock, ResidualBlock, build_deep_cnn, build_resnet
-from companion.torch.diagnostics import layer_gradient_norms, update_ratios
+from companion.torch.diagnostics import last_block_gradient, layer_gradient_norms, update_ratios
 from companion.torch.bptt import hidden_gradient_norms
 from companion.torch.schedules import CosineAnnealingLR, ExponentialLR, LinearLR, SequentialLR, StepLR, lr_curve
 from companion.torch.clip import clip_grad_norm
