@@ -45,6 +45,9 @@ def test_gradient_vs_depth_is_log_log():
     ax = plot_gradient_vs_depth([2, 4, 8], {"post": [0.2, 0.2, 0.2], "pre": [0.2, 0.15, 0.1]})
     assert ax.get_xscale() == ax.get_yscale() == "log"
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), [0.2, 0.15, 0.1])
+    ax.figure.canvas.draw()                          # values within one decade still get labelled y ticks
+    labels = [t.get_text() for t in ax.get_yticklabels() if ax.get_ylim()[0] <= t.get_position()[1] <= ax.get_ylim()[1]]
+    assert "0.1" in labels and "0.2" in labels
     with pytest.raises(ValueError, match="'pre' has 2 values for 3 depths"):
         plot_gradient_vs_depth([2, 4, 8], {"pre": [0.2, 0.1]})
     plt.close("all")

@@ -3,6 +3,7 @@ patches as tokens, and validation loss against time."""
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import ticker
 from matplotlib.patches import FancyBboxPatch
 
 # Colours of the blocks in Vaswani et al.'s figure 1, loosely: attention orange, feed-forward blue, norms yellow.
@@ -138,6 +139,9 @@ def plot_gradient_vs_depth(depths, norms, ax=None):
         ax.loglog(depths, values, "o-", label=label)
     ax.set_xticks(depths, [str(d) for d in depths])
     ax.minorticks_off()
+    # the norms often span less than a decade: label 1, 2 and 5 times each power of ten, as plain numbers
+    ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.set_xlabel("number of blocks L")
     ax.set_ylabel("gradient norm, last block's $W_2$")
     ax.legend(fontsize=8)
