@@ -1,6 +1,6 @@
 """Chapter "Attention": the attention maps of a trained encoder (the digit-reversal model), layer by layer and
 head by head, with a softmax temperature. NumPy only: the weights arrive as arrays (a state dict with
-:class:`companion.seq2seq.EncoderTagger`'s names), and companion.np's encoder layers recompute the maps, so this
+:class:`companion.tagger.EncoderTagger`'s names), and companion.np's encoder layers recompute the maps, so this
 panel runs where torch is absent."""
 
 import ipywidgets as widgets

@@ -1,5 +1,5 @@
 """The attention panel: NumPy maps of an encoder's layers and heads at a softmax temperature (torch-free; the
-maps against the torch model's own are checked in tests/test_seq2seq.py)."""
+maps against the torch model's own are checked in tests/test_tagger.py)."""
 
 import numpy as np
 import pytest
