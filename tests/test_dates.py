@@ -94,6 +94,17 @@ def test_encode_batch_pads_after_the_end_and_counts_bos_and_eos():
         dates.encode_batch(["12"], vocab, length=1)
 
 
+def test_encode_pairs_gives_sources_with_lengths_and_targets_with_eos():
+    pairs = dates.date_pairs(5, rng=1)
+    src_vocab, tgt_vocab = dates.source_vocab(), dates.target_vocab()
+    src, lengths, tgt = dates.encode_pairs(pairs)
+    assert src.shape == (5, max(len(w) for w, _ in pairs)) and tgt.shape == (5, 11)
+    for (written, iso), row, n, target in zip(pairs, src, lengths, tgt):
+        assert n == len(written) and src_vocab.decode(row[:n]) == written
+        assert (row[n:] == src_vocab.pad).all()
+        assert tgt_vocab.decode(target) == iso and target[-1] == tgt_vocab.eos
+
+
 def test_shift_right_puts_bos_first_and_drops_the_last_target():
     targets = np.array([[5, 6, 7, 2], [8, 9, 2, 0]])
     np.testing.assert_array_equal(dates.shift_right(targets, 1), [[1, 5, 6, 7], [1, 8, 9, 2]])

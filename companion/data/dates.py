@@ -155,6 +155,19 @@ def encode_batch(texts, vocab, bos=False, eos=False, length=None):
     return ids, lengths
 
 
+def encode_pairs(pairs, src_vocab=None, tgt_vocab=None):
+    """(src (N, S), lengths (N,), tgt (N, 11)): (written, iso, ...) pairs as the encoder-decoder's arrays.
+
+    The written dates padded after their end with their lengths, and each ISO target followed by <eos>.
+    The vocabularies default to :func:`source_vocab` and :func:`target_vocab`.
+    """
+    src_vocab = source_vocab() if src_vocab is None else src_vocab
+    tgt_vocab = target_vocab() if tgt_vocab is None else tgt_vocab
+    src, lengths = encode_batch([pair[0] for pair in pairs], src_vocab)
+    tgt, _ = encode_batch([pair[1] for pair in pairs], tgt_vocab, eos=True)
+    return src, lengths, tgt
+
+
 def shift_right(targets, bos):
     """The decoder's inputs under teacher forcing: <bos> then the targets but the last, (N, T) -> (N, T).
 
