@@ -17,10 +17,10 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from companion._runtime import device as default_device
 from companion.torch.attention import AdditiveAttention
-from companion.torch.clip import clip_grad_norm_
 from companion.torch.dense import Dense
 from companion.torch.embedding import Embedding
 from companion.torch.losses import cross_entropy
+from companion.torch.optim import adam_epochs
 from companion.torch.recurrent import layer_class
 
 
@@ -166,26 +166,12 @@ def train_seq2seq(model, src, lengths, tgt, epochs=5, batch_size=64, lr=3e-3, cl
     """Teacher-forced training with Adam and gradient clipping; returns each epoch's mean loss (a list)."""
     src, tgt = torch.as_tensor(src, device=model.device), torch.as_tensor(tgt, device=model.device)
     lengths = torch.as_tensor(lengths)                     # stays on the CPU, as packing wants
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    losses = []
-    model.train()
-    for _ in range(epochs):
-        order = torch.as_tensor(rng.permutation(len(src)))
-        total = 0.0
-        for start in range(0, len(src), batch_size):
-            idx = order[start:start + batch_size]
-            logits = model(src[idx], lengths[idx], tgt[idx])                              # (B, T, V)
-            loss = cross_entropy(logits.transpose(1, 2), tgt[idx],                        # (B, V, T) vs (B, T)
-                                 ignore_index=model.config.pad)
-            optimizer.zero_grad()
-            loss.backward()
-            clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(src))
-    model.eval()
-    return losses
+
+    def batch_loss(idx):
+        logits = model(src[idx], lengths[idx], tgt[idx])                                  # (B, T, V)
+        return cross_entropy(logits.transpose(1, 2), tgt[idx], ignore_index=model.config.pad)  # (B, V, T), (B, T)
+
+    return adam_epochs(model, len(src), batch_loss, epochs, batch_size, lr, seed=seed, clip=clip)
 
 
 def exact_match(predicted, expected):

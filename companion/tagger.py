@@ -11,6 +11,7 @@ from companion._runtime import device as default_device
 from companion.torch.dense import Dense
 from companion.torch.embedding import Embedding
 from companion.torch.losses import cross_entropy
+from companion.torch.optim import adam_epochs
 from companion.torch.positional import LearnedPositions
 from companion.torch.transformer import TransformerEncoderLayer
 
@@ -67,20 +68,5 @@ class EncoderTagger(torch.nn.Module):
 def train_tagger(model, x, y, epochs=10, batch_size=64, lr=3e-3, seed=0):
     """Adam on the cross-entropy of every position's logits against y (N, L); returns each epoch's mean loss."""
     x, y = torch.as_tensor(x, device=model.device), torch.as_tensor(y, device=model.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    losses = []
-    model.train()
-    for _ in range(epochs):
-        order = torch.as_tensor(rng.permutation(len(x)))
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
-            loss = cross_entropy(model(x[idx]).transpose(1, 2), y[idx])         # (B, V, L) vs (B, L)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(x))
-    model.eval()
-    return losses
+    return adam_epochs(model, len(x), lambda idx: cross_entropy(model(x[idx]).transpose(1, 2), y[idx]),  # (B, V, L)
+                       epochs, batch_size, lr, seed=seed)

@@ -66,3 +66,42 @@ def test_bad_settings_are_named():
         optim.sgd(np.ones(2), np.ones(2), nesterov=True)
     with pytest.raises(ValueError, match="no gradient for parameter"):
         optim.Optimizer("sgd").step({"w": np.ones(1)}, {})
+
+
+def test_adam_epochs_visits_every_example_once_per_epoch_and_matches_a_hand_written_loop():
+    from companion.torch.optim import adam_epochs
+
+    x = torch.as_tensor(np.random.default_rng(0).normal(size=(10, 3)))
+    target = x.sum(dim=1, keepdim=True)
+
+    def fresh_model():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1, dtype=torch.float64)
+        return model
+
+    seen = []
+    model = fresh_model()
+
+    def batch_loss(idx):
+        seen.extend(idx.tolist())
+        return ((model(x[idx]) - target[idx]) ** 2).mean()
+
+    losses = adam_epochs(model, 10, batch_loss, epochs=3, batch_size=4, lr=0.1, seed=1, clip=1.0)
+    assert len(losses) == 3 and not model.training
+    assert [sorted(seen[k * 10:(k + 1) * 10]) for k in range(3)] == [list(range(10))] * 3
+
+    reference = fresh_model()   # the loop written out: Adam, a fresh permutation per epoch, clipping
+    optimizer, rng, expected = torch.optim.Adam(reference.parameters(), lr=0.1), np.random.default_rng(1), []
+    for _ in range(3):
+        order, total = torch.as_tensor(rng.permutation(10)), 0.0
+        for start in range(0, 10, 4):
+            idx = order[start:start + 4]
+            loss = ((reference(x[idx]) - target[idx]) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(reference.parameters(), 1.0)
+            optimizer.step()
+            total += loss.item() * len(idx)
+        expected.append(total / 10)
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    np.testing.assert_allclose(model.weight.detach(), reference.weight.detach(), rtol=1e-12)
