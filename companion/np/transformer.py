@@ -127,6 +127,17 @@ def _ordered(grads, params):
 
 # -- the functional layers -----------------------------------------------------------------------------------
 
+def _checked_call(x, name, params, nhead, decoder, activation, dropout, layer_norm_eps):
+    """(x, params) as arrays, after the checks a layer call shares: parameter names and shapes, the input's
+    width, the sizes and the activation's name."""
+    x, params = np.asarray(x), _arrays(params)
+    d_model = check_params(params, decoder=decoder)
+    check_layer_input(x, d_model, name)
+    check_layer_args(d_model, nhead, params["linear1.weight"].shape[0], dropout, layer_norm_eps)
+    check_activation_name(activation, ACTIVATIONS, callables=False)
+    return x, params
+
+
 def transformer_encoder_layer_forward(src, params, nhead, *, src_mask=None, src_key_padding_mask=None,
                                       is_causal=False, norm_first=False, activation="relu", layer_norm_eps=1e-5,
                                       batch_first=False, dropout=0.0, training=True, need_weights=False, rng=None):
@@ -135,11 +146,7 @@ def transformer_encoder_layer_forward(src, params, nhead, *, src_mask=None, src_
     With ``need_weights`` the per-head self-attention weights (N, nhead, L, L) ((nhead, L, L) unbatched)
     are ``cache["attention"]``.
     """
-    src, params = np.asarray(src), _arrays(params)
-    d_model = check_params(params, decoder=False)
-    check_layer_input(src, d_model, "src")
-    check_layer_args(d_model, nhead, params["linear1.weight"].shape[0], dropout, layer_norm_eps)
-    check_activation_name(activation, ACTIVATIONS, callables=False)
+    src, params = _checked_call(src, "src", params, nhead, False, activation, dropout, layer_norm_eps)
     options = (batch_first, dropout, training, need_weights, rng)
     drop = (dropout, training, rng)
     x, c_sa = _residual_forward(
@@ -186,12 +193,9 @@ def transformer_decoder_layer_forward(tgt, memory, params, nhead, *, tgt_mask=No
     With ``need_weights`` the per-head weights are ``cache["attention"]`` (N, nhead, T, T) and
     ``cache["cross_attention"]`` (N, nhead, T, S).
     """
-    tgt, memory, params = np.asarray(tgt), np.asarray(memory), _arrays(params)
-    d_model = check_params(params, decoder=True)
-    check_layer_input(tgt, d_model, "tgt")
+    tgt, params = _checked_call(tgt, "tgt", params, nhead, True, activation, dropout, layer_norm_eps)
+    memory = np.asarray(memory)
     check_memory(tgt, memory)
-    check_layer_args(d_model, nhead, params["linear1.weight"].shape[0], dropout, layer_norm_eps)
-    check_activation_name(activation, ACTIVATIONS, callables=False)
     options = (batch_first, dropout, training, need_weights, rng)
     drop = (dropout, training, rng)
     x, c_sa = _residual_forward(
