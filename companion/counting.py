@@ -1,5 +1,6 @@
 """Counting what a network's geometry implies: receptive fields of a stack of convolutions and pools; the
-parameters, FLOPs per token and training memory of a decoder-only transformer (:func:`transformer_counts`).
+parameters, FLOPs per token and training memory of a decoder-only transformer (:func:`transformer_counts`);
+the trainable parameters of any torch module (:func:`count_parameters`).
 
 Pure computation: it reads layer attributes (``kernel_size``, ``stride``, ``padding``, ``dilation``, or a
 convolution's 4-D ``weight``) and imports nothing else from the package.
@@ -8,6 +9,11 @@ convolution's 4-D ``weight``) and imports nothing else from the package.
 from dataclasses import dataclass, asdict, is_dataclass
 
 from companion._validate import check_nonnegative_int, check_positive_int
+
+def count_parameters(module):
+    """The number of trainable numbers in a torch module (its parameters that require a gradient)."""
+    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
 
 _KEYS = ("kernel_size", "stride", "padding", "dilation", "name")
 _POINTWISE = ("activation", "activations", "dropout", "batchnorm", "normalization", "regularization")

@@ -110,11 +110,6 @@ class ViT(torch.nn.Module):
         return self.head(self.norm(h))                                        # (N, classes)
 
 
-def count_parameters(module):
-    """The number of trainable numbers in a torch module."""
-    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
-
-
 def patch_grid(tokens, patch, image_size, channels=1):
     """The inverse of :func:`patchify` for square images: (N, P, C p p) -> (N, C, H, W) (NumPy)."""
     tokens = np.asarray(tokens)

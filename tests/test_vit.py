@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from companion.vit import ViT, ViTConfig, count_parameters, patch_grid, patchify
+from companion.counting import count_parameters
+from companion.vit import ViT, ViTConfig, patch_grid, patchify
 
 
 def test_patchify_orders_tokens_row_by_row_and_inverts():
