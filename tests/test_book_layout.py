@@ -118,3 +118,16 @@ def test_ensure_chromium_stops_with_the_command_to_type_when_it_cannot_install(t
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "no apt-get" in result.stderr and "sudo apt-get install -y chromium" in result.stderr
+
+
+@pytest.mark.parametrize("path", colab_cell.notebooks(), ids=lambda p: p.name)
+def test_a_notebook_importing_an_optional_library_installs_its_extra_in_colab(path):
+    """Colab has no PyTorch Geometric: a chapter that imports it must ask for the 'graphs' extra."""
+    nb = json.loads(path.read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    extras = colab_cell.notebook_extras(nb)
+    for extra in extras:
+        assert f"\n{extra} = [" in pyproject, f"extra {extra!r} is not in pyproject.toml"
+    if "torch_geometric" in code:
+        assert "graphs" in extras and "[graphs]" in "".join(nb["cells"][0]["source"])

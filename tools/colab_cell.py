@@ -39,7 +39,7 @@ if IN_COLAB:
     if not os.path.isdir(clone):
         subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{ref}", repository, clone],
                        check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"./{{clone}}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"./{{clone}}{extras}"], check=True)
     importlib.invalidate_caches()'''
 
 
@@ -49,9 +49,17 @@ def repository_source(config_path=ROOT / "_config.yml"):
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
-def cell_source():
+def notebook_extras(nb):
+    """The package's optional dependency groups a notebook needs (its metadata's companion.extras)."""
+    return tuple(nb.get("metadata", {}).get("companion", {}).get("extras", ()))
+
+
+def cell_source(extras=()):
+    """The set-up cell; ``extras`` (pyproject optional-dependency groups, e.g. ("graphs",)) are installed
+    with the package, so a chapter that imports PyTorch Geometric gets it in Colab."""
     url, ref = repository_source()
-    return TEMPLATE.format(marker=MARKER, url=url if url.endswith(".git") else url + ".git", ref=ref)
+    return TEMPLATE.format(marker=MARKER, url=url if url.endswith(".git") else url + ".git", ref=ref,
+                           extras=f"[{','.join(extras)}]" if extras else "")
 
 
 def notebooks():
@@ -64,7 +72,8 @@ def first_cell(nb):
 
 def is_current(nb):
     cell = first_cell(nb)
-    return (cell is not None and cell["cell_type"] == "code" and "".join(cell["source"]) == cell_source()
+    return (cell is not None and cell["cell_type"] == "code"
+            and "".join(cell["source"]) == cell_source(notebook_extras(nb))
             and cell.get("metadata", {}).get("tags") == TAGS)
 
 
@@ -72,7 +81,7 @@ def write(path):
     nb = json.loads(path.read_text())
     cell = first_cell(nb)
     new = {"cell_type": "code", "execution_count": None, "id": "colab-setup", "metadata": {"tags": TAGS},
-           "outputs": [], "source": cell_source().splitlines(keepends=True)}
+           "outputs": [], "source": cell_source(notebook_extras(nb)).splitlines(keepends=True)}
     if cell is not None and "".join(cell["source"]).startswith(MARKER):
         nb["cells"][0] = new
     else:
