@@ -77,6 +77,7 @@ def test_colab_cell_installs_the_package_inside_colab(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert (target / "companion" / "np" / "dense.py").exists()
+    assert (target / "companion" / "data" / "book_corpus.json").exists()   # package data: the frozen corpus
     check = subprocess.run([sys.executable, "-c", "import companion, companion.np; print(companion.__file__)"],
                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(target)), capture_output=True,
                            text=True, timeout=60)

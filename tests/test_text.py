@@ -2,11 +2,17 @@
 model trains on."""
 
 import json
+import pathlib
+import sys
 
 import numpy as np
 import pytest
 
 from companion.data import text
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import snapshot_corpus  # noqa: E402
 
 
 def _notebook(tmp_path, name, cells):
@@ -29,11 +35,58 @@ def test_book_corpus_reads_markdown_cells_in_the_given_order(tmp_path):
     assert corpus == {"00_introduction": "hello world", "b": "second page"}
 
 
-def test_book_corpus_reads_the_real_chapters():
+def test_book_corpus_is_the_snapshot_of_the_corpus_chapters():
     corpus = text.book_corpus()
     assert list(corpus) == list(text.CORPUS_CHAPTERS)
+    assert corpus == text.read_snapshot()
     assert all(len(prose) > 1000 and prose == prose.lower() for prose in corpus.values())
     assert "```" not in "".join(corpus.values()) and "{glue" not in "".join(corpus.values())
+    assert list(text.book_corpus(("08_cnn", "01_history"))) == ["08_cnn", "01_history"]   # the order asked for
+
+
+def test_book_corpus_does_not_read_the_notebooks(monkeypatch):
+    # an edit to a chapter's prose must not move the language-model pages: the default path opens no notebook
+    def no_notebooks(path):
+        raise AssertionError(f"read {path}")
+    monkeypatch.setattr(text, "chapter_text", no_notebooks)
+    assert text.book_corpus() == text.read_snapshot()
+
+
+def test_the_snapshot_is_still_the_books_prose():
+    # each chapter of the snapshot must still be, sentence for sentence, mostly prose found in the book now
+    # (anywhere in it: a paragraph may move to another page), so the file cannot silently become other text
+    book = snapshot_corpus.current_book_prose()
+    shares = {name: snapshot_corpus.share_found(prose, book) for name, prose in text.read_snapshot().items()}
+    assert min(shares.values()) > 0.8, shares
+    # the measure can fail: the same words in another order are not found
+    words = text.read_snapshot()["07_mlp"].split()
+    shuffled = " ".join(np.random.default_rng(0).permutation(words))
+    assert snapshot_corpus.share_found(shuffled, book) < 0.05
+
+
+def test_share_found_counts_whole_sentences():
+    assert snapshot_corpus.sentences("one two three four five six. short one. a b c d e f g!") == [
+        "one two three four five six.", "a b c d e f g!"]
+    assert snapshot_corpus.share_found("one two three four five six. a b c d e f g!",
+                                       "xx one two three four five six. yy") == 0.5
+    with pytest.raises(ValueError, match="long enough"):
+        snapshot_corpus.share_found("too short.", "anything")
+
+
+def test_write_snapshot_round_trips(tmp_path):
+    _notebook(tmp_path, "00_introduction", [("markdown", "Hello **World**"), ("code", "print('skip')")])
+    _notebook(tmp_path, "b", [("markdown", "Second $x$ page")])
+    path = tmp_path / "snap.json"
+    written = text.write_snapshot(tmp_path, path=path, chapters=("00_introduction", "b"))
+    assert written == {"00_introduction": "hello world", "b": "second page"}
+    assert text.read_snapshot(path) == written
+    assert json.loads(path.read_text(encoding="utf-8"))["written_by"].startswith("tools/snapshot_corpus.py")
+
+
+def test_a_chapter_outside_the_snapshot_is_a_clear_error():
+    with pytest.raises(ValueError, match="book_dir"):
+        text.book_corpus(("00_introduction", "09_rnn"))
+    assert "09_rnn" in text.book_corpus(("09_rnn",), book_dir=ROOT / "book")   # the notebooks themselves
 
 
 def test_missing_book_folder_is_a_clear_error(tmp_path):
@@ -101,4 +154,5 @@ def test_a_clone_in_the_working_folder_is_found(tmp_path, monkeypatch):
         _notebook(clone, name, [("markdown", f"Chapter {name}")])
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(text, "__file__", str(tmp_path / "site-packages" / "companion" / "data" / "text.py"))
-    assert text.book_corpus()["07_mlp"] == "chapter 07 mlp"
+    assert text._book_dir() == clone
+    assert text.write_snapshot(path=tmp_path / "snap.json")["07_mlp"] == "chapter 07 mlp"

@@ -1,7 +1,10 @@
 """Text as data (chapter: Recurrent neural networks): the book's own prose as a corpus, tokens, a
 vocabulary, and batches of token windows for language models.
 
-Nothing is downloaded: :func:`book_corpus` reads the markdown cells of the book's notebooks at run time.
+Nothing is downloaded: :func:`book_corpus` returns a snapshot of the prose of the chapters before the recurrent
+chapter, shipped inside the package (``book_corpus.json`` beside this module, written from the notebooks by
+``tools/snapshot_corpus.py``), so that an edit to a sentence of those chapters does not move the numbers of the
+pages that train language models on them; ``book_corpus(book_dir=...)`` reads the notebooks themselves.
 """
 
 import json
@@ -11,10 +14,14 @@ from collections import Counter
 
 import numpy as np
 
-#: The chapters the recurrent chapter reads (the ones written before it), in reading order.
+#: The chapters of the corpus (the ones written before the recurrent chapter), in reading order: the snapshot
+#: holds exactly these.
 CORPUS_CHAPTERS = ("00_introduction", "01_history", "02_forward_propagation", "03_losses_and_optimizers",
                    "04_backpropagation", "05_training_and_evaluation", "06_overfitting_and_regularization",
                    "07_mlp", "08_cnn", "08b_modern_cnn")
+
+#: The frozen corpus: {"written_by": ..., "chapters": {chapter name: its cleaned, lower-cased prose}}.
+SNAPSHOT = pathlib.Path(__file__).with_name("book_corpus.json")
 
 _FENCE = re.compile(r"^(`{3,}|:{3,})\s*(\{[^}]*\})?")
 _MATH_BLOCK = re.compile(r"\$\$.*?\$\$", re.S)
@@ -75,9 +82,33 @@ def chapter_text(path):
 
 
 def book_corpus(chapters=CORPUS_CHAPTERS, book_dir=None):
-    """{chapter name: its cleaned, lower-cased prose}, read from the notebooks now, in the order given."""
-    folder = _book_dir(book_dir)
-    return {name: chapter_text(folder / f"{name}.ipynb") for name in chapters}
+    """{chapter name: its cleaned, lower-cased prose (:func:`chapter_text`)}, in the order given: from the
+    snapshot shipped with the package (:data:`SNAPSHOT`) by default, or read from the notebooks in
+    ``book_dir`` now when it is given."""
+    if book_dir is not None:
+        folder = _book_dir(book_dir)
+        return {name: chapter_text(folder / f"{name}.ipynb") for name in chapters}
+    frozen = read_snapshot()
+    missing = [name for name in chapters if name not in frozen]
+    if missing:
+        raise ValueError(f"chapters {missing} are not in the corpus snapshot {SNAPSHOT.name}, which holds "
+                         f"{list(frozen)}; pass book_dir= the repository's book/ folder to read them from the "
+                         "notebooks")
+    return {name: frozen[name] for name in chapters}
+
+
+def read_snapshot(path=SNAPSHOT):
+    """The frozen corpus, {chapter name: prose}, in reading order."""
+    return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["chapters"]
+
+
+def write_snapshot(book_dir=None, path=SNAPSHOT, chapters=CORPUS_CHAPTERS):
+    """Freeze the prose of ``chapters``, read from the notebooks now (``book_dir``: as :func:`_book_dir`
+    finds it), into ``path``; returns the corpus written."""
+    corpus = {name: chapter_text(_book_dir(book_dir) / f"{name}.ipynb") for name in chapters}
+    record = {"written_by": "tools/snapshot_corpus.py (companion.data.text.write_snapshot)", "chapters": corpus}
+    pathlib.Path(path).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return corpus
 
 
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*|\d+|[^\sa-z\d]")

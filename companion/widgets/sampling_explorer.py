@@ -19,7 +19,7 @@ class SamplingExplorer(widgets.VBox):
     ``samples`` holds the current texts (three draws from seeds 0, 1, 2)."""
 
     def __init__(self, order=5, book_dir=None, prose=None):
-        if prose is None:                                         # the book's prose, read from its notebooks
+        if prose is None:                              # the book's prose: the snapshot, or book_dir's notebooks
             prose = " ".join(text.book_corpus(book_dir=book_dir).values())
         chars = text.tokenize(prose, "char")
         self.vocab = text.Vocab(chars)
