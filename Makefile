@@ -12,7 +12,10 @@ PYTEST_PARALLEL := -n 2 --dist loadfile
 
 .PHONY: book test chromium unit nbval widgets7 build-fresh browser clean
 
+# The notebooks run two at a time into the execution cache first (tools/execute_book.py); the build then
+# renders them from it. A failing notebook is run again by the build, which shows the error in context.
 book: $(STAMP)
+	-$(PY) tools/execute_book.py
 	$(JB) build . --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
 
@@ -37,6 +40,7 @@ widgets7: $(IPW7_STAMP)
 # alone and misses edits to companion/, so the test build throws it away first.
 build-fresh: $(STAMP)
 	rm -rf _build/.jupyter_cache _build/html _build/jupyter_execute
+	$(PY) tools/execute_book.py
 	$(JB) build . -W -n --keep-going
 
 # Debian's chromium for the browser tests: installed when missing (apt as root, else sudo), or make
