@@ -20,8 +20,8 @@ MARKER = "# Colab set-up"
 TAGS = ["remove-cell"]  # the HTML reader does not need it; a Colab reader runs it first
 
 TEMPLATE = '''{marker} (written by tools/colab_cell.py from _config.yml: edit there, not here).
-# In Google Colab this clones the book's repository (the chapters are data too: the recurrent chapter
-# reads their prose as its corpus) and installs the companion package from it; elsewhere it does nothing.
+# In Google Colab this clones the book's repository and installs the companion package from it;
+# elsewhere it does nothing.
 import importlib
 import os
 import subprocess
