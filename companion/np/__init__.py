@@ -76,3 +76,9 @@ from companion.np.init import (calculate_fan_in_and_fan_out, calculate_gain, con
                                dense_init, kaiming_normal, kaiming_std, kaiming_uniform,
                                propagation_statistics, xavier_normal, xavier_std, xavier_uniform)
 from companion.np.gpt import GPT
+from companion.np.graph import (add_remaining_self_loops, add_self_loops, adjacency_matrix, degree, degree_matrix,
+                                gcn_norm, global_add_pool, global_max_pool, global_mean_pool, global_pool_backward,
+                                global_pool_forward, message_passing, normalized_adjacency, propagate,
+                                propagate_backward, propagate_dense, propagate_forward, remove_self_loops, scatter,
+                                scatter_backward, scatter_forward, scatter_softmax, scatter_softmax_backward,
+                                scatter_softmax_forward)

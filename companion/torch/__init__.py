@@ -50,3 +50,7 @@ from companion.torch.init import (calculate_fan_in_and_fan_out, calculate_gain, 
                                   dense_init, kaiming_normal, kaiming_std, kaiming_uniform,
                                   propagation_statistics, xavier_normal, xavier_std, xavier_uniform)
 from companion.torch.gpt import GPT
+from companion.torch.graph import (add_remaining_self_loops, add_self_loops, adjacency_matrix, degree, degree_matrix,
+                                   gcn_norm, global_add_pool, global_max_pool, global_mean_pool, message_passing,
+                                   normalized_adjacency, propagate, propagate_dense, remove_self_loops, scatter,
+                                   scatter_softmax)
