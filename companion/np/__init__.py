@@ -82,3 +82,5 @@ from companion.np.graph import (add_remaining_self_loops, add_self_loops, adjace
                                 propagate_backward, propagate_dense, propagate_forward, remove_self_loops, scatter,
                                 scatter_backward, scatter_forward, scatter_softmax, scatter_softmax_backward,
                                 scatter_softmax_forward)
+from companion.np.gnn import (GCNConv, SAGEConv, gcn_conv, gcn_conv_backward, gcn_conv_forward, gcn_norm_backward,
+                              sage_conv, sage_conv_backward, sage_conv_forward)

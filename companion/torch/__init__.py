@@ -54,3 +54,4 @@ from companion.torch.graph import (add_remaining_self_loops, add_self_loops, adj
                                    gcn_norm, global_add_pool, global_max_pool, global_mean_pool, message_passing,
                                    normalized_adjacency, propagate, propagate_dense, remove_self_loops, scatter,
                                    scatter_softmax)
+from companion.torch.gnn import GCNConv, SAGEConv, gcn_conv, sage_conv
