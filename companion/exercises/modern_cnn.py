@@ -1,4 +1,5 @@
-"""Exercises of the page *Modern convolutional networks*."""
+"""Exercises of the pages *Modern convolutional networks* (the block and batch norm) and *Data augmentation
+and the 98% goal* (the shift)."""
 
 import numpy as np
 
