@@ -83,6 +83,10 @@ RIGHT = {
         x.var(-1, keepdims=True) + 1e-5) + b) @ w.T,
     "transformers.block_parameters": lambda d, f: sum(p.numel() for p in torch.nn.TransformerEncoderLayer(  # referee
         d, 1, f).parameters()),
+    "graphs.normalized_adjacency": lambda A: (lambda a: a / np.sqrt(np.outer(a.sum(1), a.sum(1))))(A + np.eye(len(A))),
+    "graphs.message_step": lambda x, ei: np.eye(len(x))[ei[1]].T @ x[ei[0]],      # (N, E) incidence of targets
+    "graphs.mean_readout": lambda x, b: np.stack([x[b == g].mean(0) if (b == g).any() else np.zeros(x.shape[1])
+                                                  for g in range(b.max() + 1)]),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -163,6 +167,11 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "transformers.pre_norm_residual": (lambda x, w, g, b: x + (g * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + b) @ w.T,
                                        "expected"),  # normalized each feature over the tokens, as batch norm does
     "transformers.block_parameters": (lambda d, f: 4 * d * d + 2 * d * f, "expected"),  # forgot biases and norms
+    "graphs.normalized_adjacency": (lambda A: (lambda d: A / np.sqrt(np.outer(d, d)))(A.sum(1) + 1),
+                                    "expected"),  # degrees counted with the self-loop, but the loop itself not added
+    "graphs.message_step": (lambda x, ei: np.eye(len(x))[ei[0]].T @ x[ei[1]], "expected"),  # messages sent backwards
+    "graphs.mean_readout": (lambda x, b: np.stack([x[b == g].sum(0) for g in range(b.max() + 1)]),
+                            "expected"),  # summed, not averaged
 }
 
 
@@ -178,6 +187,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("sequences.") for i in EXERCISES) >= 3
     assert sum(i.startswith("attention.") for i in EXERCISES) >= 3
     assert sum(i.startswith("transformers.") for i in EXERCISES) >= 2
+    assert sum(i.startswith("graphs.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
