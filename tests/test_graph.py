@@ -290,6 +290,9 @@ def test_propagate_backward_finite_differences(aggr):
     loss = lambda: float((G.propagate(x, ei, w, aggr) * dout).sum())  # noqa: E731
     assert entrywise_rel_error(dx, numerical_gradient(loss, x)) < 1e-6
     assert entrywise_rel_error(dw, numerical_gradient(loss, w)) < 1e-6
+    dx_only, none = G.propagate_backward(dout, cache, weight_grad=False)  # constant weights: no d edge_weight
+    assert none is None
+    np.testing.assert_array_equal(dx_only, dx)
 
 
 @settings(max_examples=30, deadline=None)

@@ -33,7 +33,10 @@ class Groups:
         self.index = np.asarray(index, dtype=np.int64)
         self.size = size
         self.counts = np.bincount(self.index, minlength=size)
-        self.order = np.argsort(self.index, kind="stable")
+        # a stable sort by index in O(E + size): scipy's COO -> CSR conversion is a counting sort, and with
+        # the entry numbers as the data its data array comes out as the order (argsort is O(E log E))
+        entries = np.arange(len(self.index))
+        self.order = sp.coo_matrix((entries, (self.index, entries)), shape=(size, len(self.index))).tocsr().data
         self.indptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(self.counts, out=self.indptr[1:])
         self.nonempty = np.flatnonzero(self.counts)
@@ -54,7 +57,8 @@ class Groups:
         """ufunc over each group's rows of ``values`` (E, K) -> (size, K); ``empty`` where a group is empty."""
         out = np.full((self.size,) + values.shape[1:], empty, dtype=values.dtype)
         if len(self.nonempty):
-            out[self.nonempty] = ufunc.reduceat(values[self.order], self.indptr[self.nonempty], axis=0)
+            ordered = np.take(values, self.order, axis=0)
+            out[self.nonempty] = ufunc.reduceat(ordered, self.indptr[self.nonempty], axis=0)
         return out
 
     def sum(self, values):
@@ -109,13 +113,13 @@ def scatter_backward(dout, cache):
     dout = np.asarray(dout).reshape(out.shape)
     index = groups.index
     if reduce == "sum":
-        dsrc = dout[index]
+        dsrc = np.take(dout, index, axis=0)
     elif reduce == "mean":
-        dsrc = dout[index] / np.maximum(groups.counts, 1)[index, None]
+        dsrc = np.take(dout / np.maximum(groups.counts, 1)[:, None], index, axis=0)
     elif reduce in ("max", "min"):
-        winner = flat == out[index]
+        winner = flat == np.take(out, index, axis=0)
         ties = groups.sum(winner.astype(dout.dtype))
-        dsrc = np.where(winner, dout[index] / np.maximum(ties, 1)[index], 0.0)
+        dsrc = np.where(winner, np.take(dout / np.maximum(ties, 1), index, axis=0), 0.0)
     else:  # mul
         dsrc = _product_backward(flat, dout, groups, out)
     return dsrc.reshape(shape)
@@ -310,14 +314,19 @@ def propagate_forward(x, edge_index, edge_weight=None, aggr="sum", num_nodes=Non
         messages = None
     else:
         adjacency = None
-        messages = flat[source] if edge_weight is None else flat[source] * edge_weight[:, None]
+        messages = np.take(flat, source, axis=0)  # np.take: about twice as fast as flat[source] here
+        if edge_weight is not None:
+            messages *= edge_weight[:, None]
         out = groups.reduce(messages, _REDUCE_UFUNCS[aggr], 0)
     cache = (flat, x.shape, edge_index, edge_weight, aggr, groups, adjacency, messages, out)
     return out.reshape(x.shape), cache
 
 
-def propagate_backward(dout, cache):
+def propagate_backward(dout, cache, weight_grad=True):
     """(dx like x, d edge_weight (E,) or None): the scatter undone by a gather, the gather by a scatter.
+
+    ``weight_grad=False`` skips d edge_weight (returns None), for weights that are constants (GCN's
+    normalization): it is one product per edge and feature, the costliest part of the backward pass.
 
     sum: dx = Aᵀ dout, d w_ji = dout_i · x_j; mean: dout divided by each target's number of edges first;
     max/min: each message's gradient from :func:`scatter_backward`'s rule, then scattered to its source.
@@ -328,16 +337,17 @@ def propagate_backward(dout, cache):
     if aggr in ("sum", "mean"):
         if aggr == "mean":
             dout = dout / np.maximum(groups.counts, 1)[:, None]
-        dx = np.asarray(adjacency.T @ dout)
+        dx = np.asarray(adjacency.T.tocsr() @ dout)  # Aᵀ as CSR: cheaper to build than to multiply as CSC
         dmessages = None
     else:
         dmessages = scatter_backward(dout, (messages, messages.shape, aggr, groups, out))
         scaled = dmessages if edge_weight is None else dmessages * edge_weight[:, None]
         dx = Groups(source, flat.shape[0]).sum(scaled)
     dweight = None
-    if edge_weight is not None:
-        dmessages = dout[target] if dmessages is None else dmessages
-        dweight = np.einsum("ek,ek->e", dmessages, flat[source]).astype(edge_weight.dtype, copy=False)
+    if edge_weight is not None and weight_grad:
+        dmessages = np.take(dout, target, axis=0) if dmessages is None else dmessages
+        dweight = np.einsum("ek,ek->e", dmessages, np.take(flat, source, axis=0)).astype(edge_weight.dtype,
+                                                                                         copy=False)
     return dx.reshape(shape), dweight
 
 
