@@ -349,6 +349,53 @@ def _pair_probs(rng, d):
     return rng.uniform(0.05, 0.95, size=(d[0], d[1])), rng.uniform(0, 1, size=(d[0], d[1]))
 
 
+def _graph_index(rng, d):
+    """Group ids for d[0] + 2 entries among d[1] + 1 groups (some groups empty, some shared)."""
+    return rng.integers(0, d[1] + 1, size=d[0] + 2)
+
+
+def _scatter(reduce):
+    def make(rng, d):
+        return rng.normal(size=(d[0] + 2, d[2])), _graph_index(rng, d)
+
+    return Concept(f"graph:scatter:{reduce}", make, lambda src, index: cnp.scatter(src, index, reduce=reduce),
+                   lambda dout, src, index: (cnp.scatter_backward(dout, cnp.scatter_forward(src, index,
+                                                                                           reduce=reduce)[1]),),
+                   lambda src, index: ct.scatter(src, index, reduce=reduce), (0,))
+
+
+def _scatter_softmax():
+    def make(rng, d):
+        return rng.normal(scale=2, size=(d[0] + 2, d[2])), _graph_index(rng, d)
+
+    return Concept("graph:scatter_softmax", make, cnp.scatter_softmax,
+                   lambda dout, src, index: (cnp.scatter_softmax_backward(
+                       dout, cnp.scatter_softmax_forward(src, index)[1]),),
+                   ct.scatter_softmax, (0,))
+
+
+def _propagate(aggr):
+    """x (N, F) on a random directed graph with self-loops and repeated edges, weighted edges."""
+    def make(rng, d):
+        n = d[1] + 1
+        return rng.normal(size=(n, d[2])), rng.integers(0, n, size=(2, d[0] + 2)), rng.uniform(0.5, 2, size=d[0] + 2)
+
+    return Concept(f"graph:propagate:{aggr}", make, lambda x, ei, w: cnp.propagate(x, ei, w, aggr),
+                   lambda dout, x, ei, w: cnp.propagate_backward(dout, cnp.propagate_forward(x, ei, w, aggr)[1]),
+                   lambda x, ei, w: ct.propagate(x, ei, w, aggr), (0, 2))
+
+
+def _global_pool(reduce):
+    def make(rng, d):
+        return rng.normal(size=(d[0] + 2, d[2])), _graph_index(rng, d)
+
+    names = {"sum": "global_add_pool", "mean": "global_mean_pool", "max": "global_max_pool"}
+    return Concept(f"graph:{names[reduce]}", make, getattr(cnp, names[reduce]),
+                   lambda dout, x, batch: (cnp.global_pool_backward(
+                       dout, cnp.global_pool_forward(x, batch, reduce)[1]),),
+                   getattr(ct, names[reduce]), (0,))
+
+
 CONCEPTS = [
     *[_activation(name) for name in cnp.activations.NAMES],
     _dense(True), _dense(False), _dense(True, one_sample=True),
@@ -373,6 +420,9 @@ CONCEPTS = [
     _mlp(["relu", "sigmoid"]),
     _mlp(["tanh", "relu", "softmax"]),
     _mlp(["gelu", "leaky_relu", "silu"]),
+    *[_scatter(reduce) for reduce in ("sum", "mean", "max", "min", "mul")], _scatter_softmax(),
+    *[_propagate(aggr) for aggr in ("sum", "mean", "max")],
+    *[_global_pool(reduce) for reduce in ("sum", "mean", "max")],
 ]
 
 

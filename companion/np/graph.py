@@ -41,6 +41,10 @@ class Groups:
         np.cumsum(self.counts, out=self.indptr[1:])
         self.nonempty = np.flatnonzero(self.counts)
 
+    def divisor(self, dtype):
+        """(size, 1) group sizes (1 for an empty group) in ``dtype``, to divide sums into means in that precision."""
+        return np.maximum(self.counts, 1).astype(dtype)[:, None]
+
     def matrix(self, data=None, columns=None, n_columns=None, dtype=np.float64):
         """The CSR matrix M (size, n_columns) with M[index[e], columns[e]] += data[e].
 
@@ -93,7 +97,7 @@ def scatter_forward(src, index, dim_size=None, reduce="sum", groups=None):
     if reduce in ("sum", "mean"):
         out = groups.sum(flat)
         if reduce == "mean":
-            out = out / np.maximum(groups.counts, 1)[:, None]
+            out = out / groups.divisor(out.dtype)
     else:
         out = groups.reduce(flat, _REDUCE_UFUNCS[reduce], 1 if reduce == "mul" else 0)
     cache = (flat, src.shape, reduce, groups, out)
@@ -115,7 +119,7 @@ def scatter_backward(dout, cache):
     if reduce == "sum":
         dsrc = np.take(dout, index, axis=0)
     elif reduce == "mean":
-        dsrc = np.take(dout / np.maximum(groups.counts, 1)[:, None], index, axis=0)
+        dsrc = np.take(dout / groups.divisor(dout.dtype), index, axis=0)
     elif reduce in ("max", "min"):
         winner = flat == np.take(out, index, axis=0)
         ties = groups.sum(winner.astype(dout.dtype))
@@ -310,7 +314,7 @@ def propagate_forward(x, edge_index, edge_weight=None, aggr="sum", num_nodes=Non
         adjacency = groups.matrix(weights, source, n, dtype=flat.dtype)
         out = np.asarray(adjacency @ flat)
         if aggr == "mean":
-            out = out / np.maximum(groups.counts, 1)[:, None]
+            out = out / groups.divisor(out.dtype)
         messages = None
     else:
         adjacency = None
@@ -336,7 +340,7 @@ def propagate_backward(dout, cache, weight_grad=True):
     source, target = edge_index
     if aggr in ("sum", "mean"):
         if aggr == "mean":
-            dout = dout / np.maximum(groups.counts, 1)[:, None]
+            dout = dout / groups.divisor(dout.dtype)
         dx = np.asarray(adjacency.T.tocsr() @ dout)  # Aᵀ as CSR: cheaper to build than to multiply as CSC
         dmessages = None
     else:
@@ -442,7 +446,7 @@ def propagate_dense(A, x, aggr="sum"):
     if aggr in ("sum", "mean"):
         out = A @ flat
         if aggr == "mean":
-            out = out / np.maximum((A != 0).sum(axis=1), 1)[:, None]
+            out = out / np.maximum((A != 0).sum(axis=1), 1).astype(out.dtype)[:, None]
     else:
         edge = (A != 0)[:, :, None]
         weighted = A[:, :, None] * flat[None, :, :]
