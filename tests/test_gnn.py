@@ -72,7 +72,7 @@ def _numpy_twin(ref, cls, *args, **kwargs):
 
 
 def _close(a, b):
-    np.testing.assert_allclose(a, b.numpy() if torch.is_tensor(b) else b, **TOL)
+    np.testing.assert_allclose(a, b.detach().numpy() if torch.is_tensor(b) else b, **TOL)
 
 
 def _numpy_gcn_matches(layer, reference, inputs, dout):
@@ -217,6 +217,17 @@ def test_torch_sage_bipartite_equals_pyg(options, target, num_src, data, seed):
         torch.testing.assert_close(d2, d1, **TOL)
     for k in p1:
         torch.testing.assert_close(p2[k], p1[k], **TOL, msg=k)
+    layer = _numpy_twin(ref, ng.SAGEConv, (3, 2), 2, **options)
+    out = layer.forward((x_src.numpy(), None if x_dst is None else x_dst.numpy()), edge_index, size)
+    _close(out, o1)
+    dx_src, dx_dst = layer.backward(np.arange(out.size, dtype=float).reshape(out.shape))
+    _close(dx_src, s1)
+    if x_dst is None:
+        assert dx_dst is None
+    else:  # torch leaves an unused input's gradient None; the NumPy layer gives zeros
+        _close(dx_dst, torch.zeros_like(x_dst) if d1 is None else d1)
+    for k in p1:  # likewise for lin_r.weight when there are no target features
+        _close(layer.grads[k], torch.zeros_like(ref.get_parameter(k)) if p1[k] is None else p1[k])
 
 
 def test_sage_state_dicts_load_both_ways_and_init():
@@ -228,6 +239,60 @@ def test_sage_state_dicts_load_both_ways_and_init():
     bound = 1 / np.sqrt(4)  # torch.nn.Linear's default, U(-1/sqrt(in), 1/sqrt(in))
     w = tg.SAGEConv(4, 8, rng=np.random.default_rng(2)).lin_l.weight.detach().numpy()
     assert np.all(np.abs(w) <= bound) and w.std() > bound / 4
+
+
+def test_numpy_gcn_cached_keeps_the_first_normalization():
+    """The NumPy layer caches as PyG does; the call that normalized gives the edge weights a gradient, the
+    cached calls give None (torch's autograd never reaches them)."""
+    ref = _random_state(PygGCN(3, 2, cached=True), 0)
+    layer = _numpy_twin(ref, ng.GCNConv, 3, 2, cached=True)
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    first, second = np.array([[0, 1, 2], [1, 2, 3]]), np.array([[3, 3], [0, 1]])
+    w1, w2 = np.array([1.0, 2.0, 0.5]), np.array([1.0, 1.0])
+    for ei, w in ((first, w1), (second, w2)):
+        _close(layer.forward(x, ei, w), ref(torch.from_numpy(x), torch.from_numpy(ei), torch.from_numpy(w)))
+        layer.backward(np.ones((4, 2)))
+    assert layer.grads_inputs["edge_weight"] is None
+    layer.reset_parameters()
+    layer.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+    _close(layer.forward(x, second, w2), _numpy_twin(ref, ng.GCNConv, 3, 2).forward(x, second, w2))
+
+
+def _loss_and_grads(layer, x, edge_index, edge_weight, dout):
+    """A scalar sum(out * dout) of the layer, and the backward's gradients."""
+    out = layer.forward(x, edge_index, edge_weight) if edge_weight is not None else layer.forward(x, edge_index)
+    dx = layer.backward(dout)
+    return float(np.sum(out * dout)), dx
+
+
+@pytest.mark.parametrize("make, weighted", [
+    (lambda r: ng.GCNConv(3, 2, rng=r), True), (lambda r: ng.GCNConv(3, 2, improved=True, rng=r), True),
+    (lambda r: ng.GCNConv(3, 2, normalize=False, rng=r), True),
+    (lambda r: ng.GCNConv(3, 2, add_self_loops=False, bias=False, rng=r), True),
+    (lambda r: ng.SAGEConv(3, 2, rng=r), False), (lambda r: ng.SAGEConv(3, 2, aggr="max", project=True, rng=r), False),
+    (lambda r: ng.SAGEConv(3, 2, aggr="sum", normalize=True, rng=r), False)])
+def test_numpy_backward_equals_finite_differences(make, weighted):
+    """dx, d edge_weight and every parameter's gradient against centred differences, on a small graph with a
+    self-loop, a multi-edge, a one-way edge and an isolated node."""
+    rng = np.random.default_rng(3)
+    layer = make(rng)
+    layer.load_state_dict({k: rng.normal(0, 0.7, v.shape) for k, v in layer.state_dict().items()})
+    edge_index = np.array([[0, 1, 1, 2, 2, 3, 0], [1, 0, 2, 1, 2, 0, 1]])  # node 4 has no edge
+    x = rng.normal(size=(5, 3))
+    w = rng.uniform(0.5, 2.0, edge_index.shape[1]) if weighted else None
+    dout = rng.normal(size=(5, 2))
+    _, dx = _loss_and_grads(layer, x, edge_index, w, dout)
+    grads = dict(layer.grads)
+    dw = layer.grads_inputs["edge_weight"] if weighted else None
+
+    def loss():
+        return _loss_and_grads(layer, x, edge_index, w, dout)[0]
+
+    assert np.max(np.abs(dx - numerical_gradient(loss, x))) < 1e-7
+    for name, value in layer.parameters().items():
+        assert np.max(np.abs(grads[name] - numerical_gradient(loss, value))) < 1e-7, name
+    if weighted:
+        assert np.max(np.abs(dw - numerical_gradient(loss, w))) < 1e-7
 
 
 # --------------------------------------------------------------------------------------- properties, errors
@@ -242,6 +307,18 @@ def test_torch_layers_are_permutation_equivariant(make):
     perm = torch.from_numpy(rng.permutation(6))
     inverse = torch.argsort(perm)  # new label of old node k is inverse[k]
     torch.testing.assert_close(layer(x[perm], inverse[ei]), layer(x, ei)[perm], **TOL)
+
+
+@pytest.mark.parametrize("layer", [ng.GCNConv(3, 2), ng.SAGEConv(3, 2), ng.SAGEConv(3, 2, aggr="max")], ids=repr)
+def test_numpy_layers_are_permutation_equivariant(layer):
+    """The same for the NumPy layers, and their input gradients permute with the nodes too."""
+    rng = np.random.default_rng(1)
+    x, ei, perm = rng.normal(size=(6, 3)), rng.integers(0, 6, size=(2, 14)), rng.permutation(6)
+    inverse, dout = np.argsort(perm), rng.normal(size=(6, 2))
+    out = layer.forward(x, ei)
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(layer.forward(x[perm], inverse[ei]), out[perm], **TOL)
+    np.testing.assert_allclose(layer.backward(dout[perm]), dx[perm], **TOL)
 
 
 def test_errors_are_clear():
@@ -265,3 +342,24 @@ def test_errors_are_clear():
         layer(torch.zeros(2, 3), torch.tensor([[0, 5], [1, 0]]))
     with pytest.raises(ValueError, match="out of range|edge_index"):
         tg.SAGEConv(3, 2, device=CPU)(torch.zeros(2, 3), torch.tensor([[0, 5], [1, 0]]))
+
+
+def test_numpy_errors_are_clear():
+    with pytest.raises(ValueError, match="self-loops"):
+        ng.GCNConv(3, 2, add_self_loops=True, normalize=False)
+    with pytest.raises(ValueError, match="improved"):
+        ng.GCNConv(3, 2, improved=1)
+    with pytest.raises(ValueError, match="aggr"):
+        ng.SAGEConv(3, 2, aggr="lstm")
+    with pytest.raises(ValueError, match=r"\(num_nodes, 3\)"):
+        ng.GCNConv(3, 2).forward(np.zeros((2, 4)), np.array([[0], [1]]))
+    with pytest.raises(ValueError, match="out of range"):
+        ng.GCNConv(3, 2).forward(np.zeros((2, 3)), np.array([[0, 5], [1, 0]]))
+    with pytest.raises(ValueError, match="sources"):
+        ng.SAGEConv((3, 2), 2).forward((np.zeros((2, 3)), np.zeros((4, 2))), np.array([[3], [1]]))
+    with pytest.raises(ValueError, match="size"):
+        ng.SAGEConv(3, 2).forward(np.zeros((2, 3)), np.array([[0], [1]]), size=(3, None))
+    with pytest.raises(ValueError, match="state_dict keys"):
+        ng.GCNConv(3, 2).load_state_dict({"lin.weight": np.zeros((2, 3))})
+    with pytest.raises(RuntimeError, match="before forward"):
+        ng.SAGEConv(3, 2).backward(np.zeros((2, 2)))

@@ -279,7 +279,10 @@ class SAGEConv(DictParams):
     def backward(self, dout):
         if self._cache is None:
             raise RuntimeError("backward called before forward")
-        dx, self.grads = sage_conv_backward(dout, self._cache)
+        dx, grads = sage_conv_backward(dout, self._cache)
+        # a parameter the forward did not use (lin_r without target features) has gradient 0
+        self.grads = {name: grads[name] if name in grads else np.zeros_like(value)
+                      for name, value in self._params.items()}
         return dx
 
     def __repr__(self):
