@@ -7,8 +7,8 @@ from companion.widgets.attention_explorer import AttentionExplorer
 from companion.widgets.depth_explorer import DepthExplorer
 from companion.widgets.forecast_explorer import ForecastExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
-from companion.widgets.gradient_flow import GradientFlowExplorer
 from companion.widgets.gnn_explorer import GNNExplorer
+from companion.widgets.gradient_flow import GradientFlowExplorer
 from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer
 from companion.widgets.playground import Playground
