@@ -1,4 +1,4 @@
-"""Data augmentation (chapters: Overfitting and regularization; Modern convolutional networks): images
+"""Data augmentation (chapters: Overfitting and regularization; Data augmentation and the 98% goal): images
 shifted by a few pixels or rotated by a few degrees.
 
 A digit moved one pixel to the left is still the same digit, so shifted copies of the training

@@ -1,4 +1,5 @@
-"""Figures of the page "Modern convolutional networks": depth, residual connections, augmentation."""
+"""Figures of the pages "Modern convolutional networks" (depth, residual connections) and "Data augmentation
+and the 98% goal" (augmented digits)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
