@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from companion._gnn import (bipartite_edges, check_features, gcn_init, gcn_options, node_pair, out_size, sage_init,
                             sage_options)
 from companion._runtime import device as default_device
-from companion.torch.dense import as_tensor
+from companion.torch.dense import Dense, as_tensor
 from companion.torch.graph import gcn_norm, propagate, scatter
 
 
@@ -65,19 +65,21 @@ def sage_conv(x, edge_index, params, *, aggr="mean", normalize=False, root_weigh
     return F.normalize(out, p=2.0, dim=-1) if normalize else out
 
 
-def _parameters(module, values, dtype, device):
-    """Register {PyG name: array} on ``module`` as parameters of ``dtype`` on ``device``; dotted names
-    ("lin.weight") go to a child module of that name, so the state dict has PyG's keys."""
+def _linear_maps(module, values, dtype, device):
+    """Register {PyG name: array} on ``module``: "lin.weight" and "lin.bias" become a child
+    :class:`~companion.torch.dense.Dense` named "lin" (so the state dict has PyG's keys), a plain name
+    ("bias") a parameter of the module itself."""
     dtype = torch.get_default_dtype() if dtype is None else dtype
     device = default_device() if device is None else device
     for name, value in values.items():
-        owner = module
-        *path, leaf = name.split(".")
-        for part in path:
-            if not hasattr(owner, part):
-                owner.add_module(part, torch.nn.Module())
-            owner = getattr(owner, part)
-        owner.register_parameter(leaf, torch.nn.Parameter(as_tensor(value, dtype, device)))
+        if "." not in name:
+            module.register_parameter(name, torch.nn.Parameter(as_tensor(value, dtype, device)))
+        elif name.endswith(".weight"):
+            child = name[:-len(".weight")]
+            bias = values.get(f"{child}.bias")
+            out_features, in_features = value.shape
+            module.add_module(child, Dense(in_features, out_features, bias is not None, weight=value,
+                                           bias_value=bias, dtype=dtype, device=device))
 
 
 class GCNConv(torch.nn.Module):
@@ -96,7 +98,7 @@ class GCNConv(torch.nn.Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.improved, self.cached, self.normalize = improved, cached, normalize
         self._cached_edge_index = None
-        _parameters(self, gcn_init(in_channels, out_channels, bias, rng), dtype, device)
+        _linear_maps(self, gcn_init(in_channels, out_channels, bias, rng), dtype, device)
         if not bias:
             self.register_parameter("bias", None)
 
@@ -142,7 +144,7 @@ class SAGEConv(torch.nn.Module):
         self._pair = sage_options(in_channels, out_channels, aggr, normalize, root_weight, project, bias)
         self.in_channels, self.out_channels, self.aggr = in_channels, out_channels, aggr
         self.normalize, self.root_weight, self.project, self.has_bias = normalize, root_weight, project, bias
-        _parameters(self, sage_init(in_channels, out_channels, root_weight, project, bias, rng), dtype, device)
+        _linear_maps(self, sage_init(in_channels, out_channels, root_weight, project, bias, rng), dtype, device)
 
     def reset_parameters(self, rng=None):
         """Fresh weights, drawn as ``torch.nn.Linear`` draws them."""
