@@ -55,3 +55,4 @@ from companion.torch.graph import (add_remaining_self_loops, add_self_loops, adj
                                    normalized_adjacency, propagate, propagate_dense, remove_self_loops, scatter,
                                    scatter_softmax)
 from companion.torch.gnn import GCNConv, SAGEConv, gcn_conv, sage_conv
+from companion.torch.gat import GATConv, gat_conv
