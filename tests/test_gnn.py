@@ -363,3 +363,24 @@ def test_numpy_errors_are_clear():
         ng.GCNConv(3, 2).load_state_dict({"lin.weight": np.zeros((2, 3))})
     with pytest.raises(RuntimeError, match="before forward"):
         ng.SAGEConv(3, 2).backward(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("np_cls, torch_cls, options", [
+    (ng.GCNConv, tg.GCNConv, dict()), (ng.SAGEConv, tg.SAGEConv, dict(aggr="max", project=True, normalize=True))])
+def test_float32_twins_agree_and_keep_their_dtype(np_cls, torch_cls, options):
+    """In float32 (both libraries' usual dtype) the NumPy layer stays float32 and matches its torch twin."""
+    rng = np.random.default_rng(4)
+    layer = np_cls(5, 3, **options, rng=rng, dtype=np.float32)
+    twin = torch_cls(5, 3, **options, device=CPU)
+    twin.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    x, ei = rng.normal(size=(8, 5)).astype(np.float32), rng.integers(0, 8, size=(2, 20))
+    x_t = torch.from_numpy(x).requires_grad_(True)
+    out_t = twin(x_t, torch.from_numpy(ei))
+    out_t.sum().backward()
+    out = layer.forward(x, ei)
+    dx = layer.backward(np.ones_like(out))
+    assert out.dtype == dx.dtype == np.float32 and all(g.dtype == np.float32 for g in layer.grads.values())
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, x_t.grad.numpy(), rtol=1e-5, atol=1e-5)
+    for name, param in twin.named_parameters():
+        np.testing.assert_allclose(layer.grads[name], param.grad.numpy(), rtol=1e-5, atol=1e-5)
