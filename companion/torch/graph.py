@@ -142,6 +142,7 @@ def propagate(x, edge_index, edge_weight=None, aggr="sum", num_nodes=None):
     aggr = check_reduce(aggr, AGGRS, "aggr")
     n = graph_size(x, edge_index, num_nodes)
     check_edge_values(edge_weight, edge_index)
+    edge_index = edge_index.to(x.device)
     messages = x.index_select(0, edge_index[0])
     if edge_weight is not None:
         messages = messages * _edge_weights(edge_weight, messages)
@@ -153,7 +154,7 @@ def message_passing(x, edge_index, message=None, aggr="sum", update=None, num_no
     aggr = check_reduce(aggr, AGGRS, "aggr")
     n = graph_size(x, edge_index, num_nodes)
     check_edge_values(edge_weight, edge_index)
-    source, target = edge_index[0], edge_index[1]
+    source, target = edge_index[0].to(x.device), edge_index[1].to(x.device)
     if message is None:
         messages = x[source] if edge_weight is None else x[source] * _edge_weights(edge_weight, x[source])
     else:
