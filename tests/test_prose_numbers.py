@@ -90,6 +90,8 @@ ALLOWED = {
         "175.0": "a fact: GPT-3's 175.0 billion parameters as Brown et al. (2020) report them (their table 2.1)",
         "3.14": "a fact: GPT-3's training compute, 3.14e+23 FLOPs, as Brown et al. (2020) report it (their table D.1)",
     },
+    "11_gnn": {
+    },
 }
 
 
