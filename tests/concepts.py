@@ -396,6 +396,37 @@ def _global_pool(reduce):
                    getattr(ct, names[reduce]), (0,))
 
 
+def _gcn_conv():
+    """GCN (normalized, self-loops added) on a random directed graph with weighted edges: x, W, b, w."""
+    def make(rng, d):
+        n = d[1] + 1
+        return (rng.normal(size=(n, d[2])), rng.integers(0, n, size=(2, d[0] + 2)), rng.normal(size=(2, d[2])),
+                rng.normal(size=2), rng.uniform(0.5, 2, size=d[0] + 2))
+
+    return Concept("gnn:gcn_conv", make, lambda x, ei, w, b, ew: cnp.gcn_conv(x, ei, w, b, ew),
+                   lambda dout, x, ei, w, b, ew: cnp.gcn_conv_backward(
+                       dout, cnp.gcn_conv_forward(x, ei, w, b, ew)[1]),
+                   lambda x, ei, w, b, ew: ct.gcn_conv(x, ei, w, b, ew), (0, 2, 3, 4))
+
+
+def _sage_conv(aggr):
+    """GraphSAGE with a root weight on a random directed graph: x, W_l, b_l, W_r."""
+    names = ("lin_l.weight", "lin_l.bias", "lin_r.weight")
+
+    def make(rng, d):
+        n = d[1] + 1
+        return (rng.normal(size=(n, d[2])), rng.integers(0, n, size=(2, d[0] + 2)), rng.normal(size=(2, d[2])),
+                rng.normal(size=2), rng.normal(size=(2, d[2])))
+
+    def np_backward(dout, x, ei, *params):
+        dx, grads = cnp.sage_conv_backward(dout, cnp.sage_conv_forward(x, ei, dict(zip(names, params)), aggr=aggr)[1])
+        return (dx, *(grads[name] for name in names))
+
+    return Concept(f"gnn:sage_conv:{aggr}", make,
+                   lambda x, ei, *params: cnp.sage_conv(x, ei, dict(zip(names, params)), aggr=aggr), np_backward,
+                   lambda x, ei, *params: ct.sage_conv(x, ei, dict(zip(names, params)), aggr=aggr), (0, 2, 3, 4))
+
+
 CONCEPTS = [
     *[_activation(name) for name in cnp.activations.NAMES],
     _dense(True), _dense(False), _dense(True, one_sample=True),
@@ -423,6 +454,7 @@ CONCEPTS = [
     *[_scatter(reduce) for reduce in ("sum", "mean", "max", "min", "mul")], _scatter_softmax(),
     *[_propagate(aggr) for aggr in ("sum", "mean", "max")],
     *[_global_pool(reduce) for reduce in ("sum", "mean", "max")],
+    _gcn_conv(), *[_sage_conv(aggr) for aggr in ("mean", "max")],
 ]
 
 

@@ -85,8 +85,9 @@ def gcn_norm_backward(dnormed, norm_cache):
 
     With the loops added (Â), w'_e = r_s w_e r_t for an edge s -> t, r = d̂^-1/2 (0 where d̂ = 0) and
     d̂_i = sum of w_e over the edges into i. So dw_e = dw'_e r_s r_t + dd̂_t, where
-    dr_k = sum of dw'_e w_e r_other over the edges touching k at either end and dd̂ = -1/2 r³ dr. A given self-loop's weight became its node's loop weight, so it gets that
-    loop's gradient (each of several loops on one node gets it, as torch's indexed copy does).
+    dr_k = sum of dw'_e w_e r_other over the edges touching k at either end and dd̂ = -1/2 r³ dr.
+    A given self-loop's weight became its node's loop weight, so it gets that loop's gradient (each of
+    several loops on one node gets it, as torch's indexed copy does).
     """
     edge_index, edge_weight, n, improved, add_loops = norm_cache
     edge_weight = np.asarray(edge_weight)
