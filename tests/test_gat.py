@@ -13,6 +13,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 from torch_geometric.nn import GATConv as PyGGATConv
 
+import companion.np.gat as npg
 import companion.torch.gat as tg
 from companion._gat import gat_init, param_names
 
@@ -64,34 +65,59 @@ def _run(module, x, edge_index, edge_attr, size=None):
     return out, ei, alpha
 
 
+def _numpy(x):
+    if isinstance(x, tuple):
+        return tuple(None if t is None else t.numpy() for t in x)
+    return None if x is None else x.numpy()
+
+
+def _numpy_run(reference, in_channels, out_channels, x, edge_index, edge_attr, size, dout, dalpha, options):
+    """The NumPy layer with PyG's weights: (out, edge_index', alpha, input grads, parameter grads)."""
+    fill = options["fill_value"]
+    options = options | {"fill_value": fill.numpy() if torch.is_tensor(fill) else fill}
+    net = npg.GATConv(in_channels, out_channels, **options).eval()
+    net.load_state_dict(reference.state_dict())
+    out, (ei, alpha) = net(_numpy(x), edge_index.numpy(), _numpy(edge_attr), size, return_attention_weights=True)
+    dx = net.backward(dout.numpy(), dalpha.numpy())
+    inputs = [t for t in (list(dx) if isinstance(dx, tuple) else [dx]) + [net.grads_inputs["edge_attr"]]
+              if t is not None]
+    return out, ei, alpha, inputs, net.grads
+
+
 def _compare(in_channels, out_channels, x, edge_index, edge_attr=None, size=None, seed=0, **options):
-    """Values, attention and gradients (inputs and parameters) of ours against PyG's, one upstream gradient
-    on the output and one on the attention coefficients."""
+    """Values, attention and gradients (inputs and parameters) of ours (torch and NumPy) against PyG's, with one
+    upstream gradient on the output and one on the attention coefficients."""
     options["fill_value"] = _fill(options.get("fill_value", "mean"), options.get("edge_dim"))
     ref = _reference(in_channels, out_channels, seed, **options)
     ours = _ours(ref, in_channels, out_channels, **options)
-    results = []
+    results, upstream = [], None
     for module in (ref, ours):
         xs = _leaves(*x) if isinstance(x, tuple) else _leaves(x)[0]
         (ea,) = _leaves(edge_attr)
         out, ei, alpha = _run(module, xs if not isinstance(xs, list) else tuple(xs), edge_index, ea, size)
-        rng = np.random.default_rng(seed + 1)
-        loss = (out * _t(rng.normal(size=out.shape))).sum() + (alpha * _t(rng.normal(size=alpha.shape))).sum()
-        inputs = [t for t in (xs if isinstance(xs, list) else [xs]) + [ea] if t is not None]
+        if upstream is None:
+            rng = np.random.default_rng(seed + 1)
+            upstream = _t(rng.normal(size=out.shape)), _t(rng.normal(size=alpha.shape))
+        loss = (out * upstream[0]).sum() + (alpha * upstream[1]).sum()
+        inputs = [t for t in (xs if isinstance(xs, list) else [xs]) + [ea] if t is not None and t.requires_grad]
         params = dict(module.named_parameters())
         grads = torch.autograd.grad(loss, inputs + list(params.values()), allow_unused=True)
         grads = [torch.zeros_like(t) if g is None else g for t, g in zip(inputs + list(params.values()), grads)]
         results.append((out, ei, alpha, grads[: len(inputs)], dict(zip(params, grads[len(inputs):]))))
-    (out_r, ei_r, a_r, gi_r, gp_r), (out_o, ei_o, a_o, gi_o, gp_o) = results
-    torch.testing.assert_close(out_o, out_r, **TOL)
-    assert torch.equal(ei_o, ei_r)
-    torch.testing.assert_close(a_o, a_r, **TOL)
-    for g_o, g_r in zip(gi_o, gi_r):
-        torch.testing.assert_close(g_o, g_r, **TOL)
-    assert set(gp_o) == set(gp_r)
-    for name in gp_r:
-        torch.testing.assert_close(gp_o[name], gp_r[name], **TOL, msg=lambda m, name=name: f"{name}: {m}")
-    return out_o, a_o
+    results.append(_numpy_run(ref, in_channels, out_channels, x, edge_index, edge_attr, size, *upstream, options))
+    out_r, ei_r, a_r, gi_r, gp_r = results[0]
+    for out_o, ei_o, a_o, gi_o, gp_o in results[1:]:
+        torch.testing.assert_close(torch.as_tensor(out_o), out_r, **TOL)
+        assert np.array_equal(np.asarray(ei_o), ei_r.numpy())
+        torch.testing.assert_close(torch.as_tensor(a_o), a_r, **TOL)
+        assert len(gi_o) == len(gi_r)
+        for g_o, g_r in zip(gi_o, gi_r):
+            torch.testing.assert_close(torch.as_tensor(g_o), g_r, **TOL)
+        assert set(gp_o) == set(gp_r)
+        for name in gp_r:
+            torch.testing.assert_close(torch.as_tensor(gp_o[name]), gp_r[name], **TOL,
+                                       msg=lambda m, name=name: f"{name}: {m}")
+    return results[1][0], results[1][2]
 
 
 def _features(rng, n, f):

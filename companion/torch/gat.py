@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from companion._gat import (check_dropout, check_edge_attr, check_gat_options, check_loop_fill, check_node_features,
                             check_params, gat_init, self_loop_nodes)
 from companion._gnn import bipartite_edges, node_pair, out_size
+from companion.torch.dense import as_tensor
 from companion.torch.gnn import _linear_maps
 from companion.torch.graph import add_self_loops as with_self_loops
 from companion.torch.graph import remove_self_loops, scatter, scatter_softmax
@@ -92,6 +93,21 @@ class GATConv(torch.nn.Module):
         self.attention = None
         _linear_maps(self, gat_init(in_channels, out_channels, heads, concat, edge_dim, bias, residual, rng), dtype,
                     device)
+        for name in ("att_edge", "bias", "res"):  # absent parts are None, as in PyG's layer
+            if not hasattr(self, name):
+                self.register_parameter(name, None)
+        for name in ("lin", "lin_src", "lin_dst", "lin_edge"):
+            if not hasattr(self, name):
+                setattr(self, name, None)
+
+    def reset_parameters(self, rng=None):
+        """Fresh Glorot weights and a zero bias, as PyG's ``reset_parameters`` draws them."""
+        values = gat_init(self.in_channels, self.out_channels, self.heads, self.concat, self.edge_dim,
+                          self.bias is not None, self.residual, rng)
+        with torch.no_grad():
+            for name, value in values.items():
+                param = self.get_parameter(name)
+                param.copy_(as_tensor(value, param.dtype, param.device))
 
     def forward(self, x, edge_index, edge_attr=None, size=None, return_attention_weights=None):
         """out, or (out, (edge_index', alpha)) when ``return_attention_weights`` is true, as PyG."""
