@@ -295,6 +295,35 @@ def test_propagate_backward_finite_differences(aggr):
     np.testing.assert_array_equal(dx_only, dx)
 
 
+@pytest.mark.parametrize("sort_entries, dense_nodes", [(0, 0), (10 ** 9, 10 ** 9)], ids=["scipy", "small"])
+def test_both_code_paths_equal_pyg(monkeypatch, sort_entries, dense_nodes):
+    """Small inputs take argsort / reduceat / a dense adjacency, large ones scipy's sparse matrices (the
+    hypothesis graphs above are all small): force each path on a graph of 300 nodes and 3000 edges."""
+    monkeypatch.setattr(G, "SORT_ENTRIES", sort_entries)
+    monkeypatch.setattr(G, "DENSE_NODES", dense_nodes)
+    rng = np.random.default_rng(7)
+    n = 300
+    ei = random_graph(7, n, 3000)
+    x, w, dout = rng.normal(size=(n, 4)), rng.uniform(0.5, 2, size=3000), rng.normal(size=(n, 4))
+    for aggr in AGGRS:
+        ref_x, ref_w = t(x, True), t(w, True)
+        Referee("add" if aggr == "sum" else aggr)(ref_x, t(ei), ref_w).backward(t(dout))
+        out, cache = G.propagate_forward(x, ei, w, aggr)
+        dx, dw = G.propagate_backward(dout, cache)
+        np.testing.assert_allclose(dx, ref_x.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(dw, ref_w.grad.numpy(), atol=1e-10)
+    src = rng.normal(size=(3000, 2))
+    for reduce in REDUCES:
+        ref_src = t(src, True)
+        ref = pyg.scatter(ref_src, t(ei[1]), 0, n, reduce)
+        ref.backward(t(dout[:, :2]))
+        out, cache = G.scatter_forward(src, ei[1], n, reduce)
+        np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(G.scatter_backward(dout[:, :2], cache), ref_src.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(G.scatter_softmax(src, ei[1], n), pyg.softmax(t(src), t(ei[1]), num_nodes=n).numpy(),
+                               atol=1e-12)
+
+
 @settings(max_examples=30, deadline=None)
 @given(graph=graphs(), aggr=st.sampled_from(AGGRS), weighted=st.booleans())
 def test_propagate_is_permutation_equivariant(graph, aggr, weighted):

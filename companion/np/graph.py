@@ -20,6 +20,11 @@ from companion._graph import (AGGRS, FLOWS, check_count, check_edge_index, check
 from companion._validate import check_choice
 
 _REDUCE_UFUNCS = {"max": np.maximum, "min": np.minimum, "mul": np.multiply}
+# Below these sizes scipy's per-call overhead (about 0.1 ms a sparse matrix) outweighs its speed: fewer
+# entries are sorted by argsort and summed by reduceat, and a graph of at most DENSE_NODES nodes sums its
+# messages with a dense adjacency matrix (the chapter's 34-node karate club).
+SORT_ENTRIES = 2048
+DENSE_NODES = 256
 
 
 class Groups:
@@ -36,7 +41,10 @@ class Groups:
         # a stable sort by index in O(E + size): scipy's COO -> CSR conversion is a counting sort, and with
         # the entry numbers as the data its data array comes out as the order (argsort is O(E log E))
         entries = np.arange(len(self.index))
-        self.order = sp.coo_matrix((entries, (self.index, entries)), shape=(size, len(self.index))).tocsr().data
+        if len(entries) < SORT_ENTRIES:
+            self.order = np.argsort(self.index, kind="stable")
+        else:
+            self.order = sp.coo_matrix((entries, (self.index, entries)), shape=(size, len(entries))).tocsr().data
         self.indptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(self.counts, out=self.indptr[1:])
         self.nonempty = np.flatnonzero(self.counts)
@@ -74,7 +82,7 @@ class Groups:
 
     def sum(self, values):
         """Sum of each group's rows of ``values`` (E, K) -> (size, K)."""
-        if values.dtype.kind not in "fc":
+        if values.dtype.kind not in "fc" or len(self.index) < SORT_ENTRIES:
             return self.reduce(values, np.add, 0)
         return np.asarray(self.matrix(dtype=values.dtype) @ values)
 
@@ -318,8 +326,7 @@ def propagate_forward(x, edge_index, edge_weight=None, aggr="sum", num_nodes=Non
     groups = Groups(target, n)
     flat = _flat(x)
     if aggr in ("sum", "mean"):
-        weights = None if edge_weight is None else edge_weight.astype(flat.dtype, copy=False)
-        adjacency = groups.matrix(weights, source, n, dtype=flat.dtype)
+        adjacency = _adjacency(source, groups, edge_weight, flat.dtype)
         out = np.asarray(adjacency @ flat)
         if aggr == "mean":
             out = out / groups.divisor(out.dtype)
@@ -347,7 +354,8 @@ def propagate_backward(dout, cache, weight_grad=True):
     if aggr in ("sum", "mean"):
         if aggr == "mean":
             dout = dout / groups.divisor(dout.dtype)
-        dx = np.asarray(adjacency.T.tocsr() @ dout)  # Aᵀ as CSR: cheaper to build than to multiply as CSC
+        transposed = adjacency.T if isinstance(adjacency, np.ndarray) else adjacency.T.tocsr()  # CSR: faster
+        dx = np.asarray(transposed @ dout)
         dmessages = None
     else:
         return _extreme_backward(dout, cache, weight_grad)
@@ -356,6 +364,15 @@ def propagate_backward(dout, cache, weight_grad=True):
         dweight = np.einsum("ek,ek->e", np.take(dout, target, axis=0), np.take(flat, source, axis=0))
         dweight = dweight.astype(edge_weight.dtype, copy=False)
     return dx.reshape(shape), dweight
+
+
+def _adjacency(source, groups, edge_weight, dtype):
+    """A (N, N), A[i, j] = the total weight of the edges j -> i: dense for a small graph, else scipy CSR."""
+    n = groups.size
+    weights = None if edge_weight is None else edge_weight.astype(dtype, copy=False)
+    if n <= DENSE_NODES:
+        return np.bincount(groups.index * n + source, weights, n * n).astype(dtype, copy=False).reshape(n, n)
+    return groups.matrix(weights, source, n, dtype=dtype)
 
 
 def _sorted_messages(flat, source, edge_weight, groups):
