@@ -449,7 +449,8 @@ def test_global_pool_finite_differences_and_invariance(reduce):
     (lambda B, c: B.add_self_loops(c(np.array([[0], [1]])), c(np.ones(1)), fill_value="median"), "fill_value"),
     (lambda B, c: B.degree(c(np.array([0, 2])), num_nodes=-1), "non-negative"),
     (lambda B, c: B.normalized_adjacency(c(np.ones((2, 3)))), "square"),
-    (lambda B, c: B.global_mean_pool(c(np.ones((3, 2))), c(np.array([0, 1]))), "index has 2 entries"),
+    (lambda B, c: B.global_mean_pool(c(np.ones((3, 2))), c(np.array([0, 1]))), "batch has 2 entries"),
+    (lambda B, c: B.global_max_pool(c(np.ones((3, 2))), c(np.array([0, 1, 2])), 2), "batch holds 2, out of range"),
 ])
 def test_bad_input_raises_clear_errors(backend, cast, call, message):
     with pytest.raises(ValueError, match=message):

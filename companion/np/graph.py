@@ -523,6 +523,7 @@ def global_pool_forward(x, batch=None, reduce="sum", size=None):
         batch, size = np.zeros(moved.shape[0], dtype=np.int64), 1
     else:
         batch = np.asarray(batch)
+        check_index(batch, "batch", size, length=moved.shape[0])
     out, cache = scatter_forward(moved, batch, size, reduce)
     out = np.moveaxis(out, 0, axis)
     return (np.squeeze(out, axis) if squeeze else out), (cache, axis, squeeze)

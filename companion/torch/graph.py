@@ -224,6 +224,7 @@ def _global_pool(x, batch, reduce, size):
         out = scatter(moved, torch.zeros(moved.shape[0], dtype=torch.long, device=x.device), 1, reduce)
         out = out.movedim(0, axis)
         return out.squeeze(axis) if x.dim() > 2 else out
+    check_index(batch, "batch", size, length=moved.shape[0])
     return scatter(moved, batch, size, reduce).movedim(0, axis)
 
 
