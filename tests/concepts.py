@@ -427,6 +427,40 @@ def _sage_conv(aggr):
                    lambda x, ei, *params: ct.sage_conv(x, ei, dict(zip(names, params)), aggr=aggr), (0, 2, 3, 4))
 
 
+def _gat_conv():
+    """Two-head graph attention with edge features (self-loops filled with the mean of each node's incoming
+    features) on a random directed graph with self-loops and repeated edges: x, lin.weight, att_src, att_dst,
+    bias, edge_attr, lin_edge.weight, att_edge."""
+    names = ("lin.weight", "att_src", "att_dst", "bias", "lin_edge.weight", "att_edge")
+
+    def make(rng, d):
+        n, c, e = d[1] + 1, d[2], d[0] + 2
+        # scales that keep the scores within a few units: a saturated softmax leaves float32 gradients that
+        # are differences of nearly equal numbers
+        return (rng.normal(size=(n, 3)), rng.integers(0, n, size=(2, e)), rng.normal(0, 0.5, size=(2 * c, 3)),
+                rng.normal(0, 0.5, size=(1, 2, c)), rng.normal(0, 0.5, size=(1, 2, c)), rng.normal(size=2 * c),
+                rng.normal(size=(e, 2)), rng.normal(0, 0.5, size=(2 * c, 2)), rng.normal(0, 0.5, size=(1, 2, c)))
+
+    def params(args):
+        weight, att_src, att_dst, bias, attr, edge_weight, att_edge = args
+        return dict(zip(names, (weight, att_src, att_dst, bias, edge_weight, att_edge))), attr
+
+    def np_forward(x, ei, *args):
+        p, attr = params(args)
+        return cnp.gat_conv(x, ei, p, heads=2, edge_attr=attr)[0]
+
+    def np_backward(dout, x, ei, *args):
+        p, attr = params(args)
+        dx, dattr, grads = cnp.gat_conv_backward(dout, cnp.gat_conv_forward(x, ei, p, heads=2, edge_attr=attr)[1])
+        return (dx, *(grads[name] for name in names[:4]), dattr, *(grads[name] for name in names[4:]))
+
+    def torch_forward(x, ei, *args):
+        p, attr = params(args)
+        return ct.gat_conv(x, ei, p, heads=2, edge_attr=attr)[0]
+
+    return Concept("gnn:gat_conv", make, np_forward, np_backward, torch_forward, (0, 2, 3, 4, 5, 6, 7, 8))
+
+
 CONCEPTS = [
     *[_activation(name) for name in cnp.activations.NAMES],
     _dense(True), _dense(False), _dense(True, one_sample=True),
@@ -455,6 +489,7 @@ CONCEPTS = [
     *[_propagate(aggr) for aggr in ("sum", "mean", "max")],
     *[_global_pool(reduce) for reduce in ("sum", "mean", "max")],
     _gcn_conv(), *[_sage_conv(aggr) for aggr in ("mean", "max")],
+    _gat_conv(),
 ]
 
 
