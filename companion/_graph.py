@@ -23,8 +23,6 @@ def _is_integer(x):
 
 def _min_max(x):
     """(min, max) of a non-empty integer array or tensor, as Python ints."""
-    if hasattr(x, "detach"):
-        return int(x.min()), int(x.max())
     return int(x.min()), int(x.max())
 
 

@@ -6,10 +6,10 @@ global pooling, with PyTorch Geometric's conventions and results (``torch_geomet
 Messages flow from source to target, and node i aggregates over its incoming edges. A node (or a graph id)
 that receives nothing gets 0 (1 for ``reduce="mul"``, as PyG).
 
-Speed: no Python loop over nodes or edges. The entries are sorted by their index once (a stable argsort)
+Speed: no Python loop over nodes or edges. The entries are sorted by their index once (a counting sort)
 and the sort is kept in the cache for the backward pass. Sums are one sparse matrix product (scipy's CSR
-matrix built straight from the sort, no conversion), which gathers and adds in one pass; max, min and
-product reduce each sorted run with ``np.maximum.reduceat`` and friends.
+matrix built straight from the sort, no conversion; a dense one for a small graph), which gathers and
+adds in one pass; max, min and product reduce each sorted run with ``np.maximum.reduceat`` and friends.
 """
 
 import numpy as np
@@ -100,7 +100,8 @@ def scatter_forward(src, index, dim_size=None, reduce="sum", groups=None):
 
     src (E, ...), index (E,) ints in [0, dim_size) -> out (dim_size, ...); dim_size None: index.max() + 1.
     reduce: "sum" (= "add"), "mean", "max", "min", "mul". Empty groups give 0 (1 for "mul").
-    Returns (out, cache) for :func:`scatter_backward`.
+    Returns (out, cache) for :func:`scatter_backward`. ``groups``: a :class:`Groups` of this index and
+    dim_size, to reuse its sort.
     """
     src = np.asarray(src)
     if src.ndim < 1:
