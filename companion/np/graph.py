@@ -13,7 +13,6 @@ adds in one pass; max, min and product reduce each sorted run with ``np.maximum.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from companion._graph import (AGGRS, FLOWS, check_count, check_edge_index, check_edge_values, check_fill_value,
                               check_index, check_reduce, check_square, graph_size)
@@ -25,6 +24,14 @@ _REDUCE_UFUNCS = {"max": np.maximum, "min": np.minimum, "mul": np.multiply}
 # messages with a dense adjacency matrix (the chapter's 34-node karate club).
 SORT_ENTRIES = 2048
 DENSE_NODES = 256
+
+
+def _sparse():
+    """scipy.sparse, imported on first use: it takes about a second to import, and every chapter imports
+    companion.np while only large graphs need it."""
+    import scipy.sparse
+
+    return scipy.sparse
 
 
 class Groups:
@@ -44,7 +51,7 @@ class Groups:
         if len(entries) < SORT_ENTRIES:
             self.order = np.argsort(self.index, kind="stable")
         else:
-            self.order = sp.coo_matrix((entries, (self.index, entries)), shape=(size, len(entries))).tocsr().data
+            self.order = _sparse().coo_matrix((entries, (self.index, entries)), shape=(size, len(entries))).tocsr().data
         self.indptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(self.counts, out=self.indptr[1:])
         self.nonempty = np.flatnonzero(self.counts)
@@ -63,7 +70,7 @@ class Groups:
         else:
             columns = columns[self.order]
         data = np.ones(len(self.index), dtype=dtype) if data is None else data[self.order]
-        return sp.csr_matrix((data, columns, self.indptr), shape=(self.size, n_columns))
+        return _sparse().csr_matrix((data, columns, self.indptr), shape=(self.size, n_columns))
 
     def reduce(self, values, ufunc, empty):
         """ufunc over each group's rows of ``values`` (E, K) -> (size, K); ``empty`` where a group is empty."""
