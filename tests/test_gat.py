@@ -16,6 +16,7 @@ from torch_geometric.nn import GATConv as PyGGATConv
 import companion.np.gat as npg
 import companion.torch.gat as tg
 from companion._gat import gat_init, param_names
+from tests.finite_differences import numerical_gradient
 
 TOL = dict(rtol=1e-9, atol=1e-10)
 FILLS = ("mean", "add", "sum", "max", "min", "mul", None, 0.5, "tensor")
@@ -336,3 +337,170 @@ def test_forward_errors():
         layer(x, edge_index, torch.zeros(3, 2, dtype=torch.float64))
     with pytest.raises(ValueError, match="size"):
         layer(x, edge_index, size=(5, 4))
+
+
+# ------------------------------------------------------------------ the NumPy backward by finite differences
+
+def _rel_error(a, b):
+    return np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b))
+
+
+def _finite_differences(in_channels, out_channels, x, edge_index, edge_attr=None, size=None, training=False,
+                        **options):
+    """The NumPy layer's dx, d edge_attr and parameter gradients against centred differences of
+    L = sum(out * R) + sum(alpha * S); in training the dropout mask is redrawn from the same seed each time."""
+    rng = np.random.default_rng(0)
+    net = npg.GATConv(in_channels, out_channels, **options).train(training)
+    net.load_state_dict({k: rng.normal(0, 0.6, v.shape) for k, v in net.state_dict().items()})
+
+    def forward():
+        net.rng = np.random.default_rng(5)
+        return net(x, edge_index, edge_attr, size, return_attention_weights=True)
+
+    out, (_, alpha) = forward()
+    weights_out, weights_alpha = rng.normal(size=out.shape), rng.normal(size=alpha.shape)
+    dx = net.backward(weights_out, weights_alpha)
+    analytic = dict(net.grads, edge_attr=net.grads_inputs["edge_attr"])
+    arrays = dict(net._params, edge_attr=edge_attr)
+    for i, (xi, dxi) in enumerate(zip(x, dx) if isinstance(x, tuple) else [(x, dx)]):
+        arrays[f"x{i}"], analytic[f"x{i}"] = xi, dxi
+
+    def loss():
+        out, (_, alpha) = forward()
+        return float(np.sum(out * weights_out) + np.sum(alpha * weights_alpha))
+
+    checked = 0
+    for name, array in arrays.items():
+        if array is None:
+            continue
+        numeric = numerical_gradient(loss, array)
+        # a gradient that is zero in exact arithmetic (a_t's, when every score into a node has one sign, so
+        # that a_t · h_i shifts the whole softmax group) compares its rounding noise: allow 1e-8 absolute
+        assert _rel_error(analytic[name], numeric) < 1e-7 or np.abs(analytic[name] - numeric).max() < 1e-8, name
+        checked += bool(np.abs(numeric).max() > 1e-6)
+    assert checked >= 4  # the check looked at gradients that are not all zero
+
+
+def _small(rng, n_src, n_dst, n_edges, in_src=3, in_dst=None, edge_dim=None, attr_rank=2):
+    x = rng.normal(size=(n_src, in_src))
+    if in_dst is not None:
+        x = (x, None if n_dst is None else rng.normal(size=(n_dst, in_dst)))
+    edge_index = _graph(rng, n_src, n_dst or n_src, n_edges).numpy()
+    attr = None
+    if edge_dim is not None:
+        attr = rng.normal(size=(n_edges, edge_dim) if attr_rank == 2 else (n_edges,))
+    return x, edge_index, attr
+
+
+@pytest.mark.parametrize("options,graph", [
+    (dict(heads=2), dict()),
+    (dict(heads=3, concat=False, residual=True, negative_slope=0.1), dict()),
+    (dict(heads=2, add_self_loops=False, bias=False), dict()),
+    (dict(heads=2, edge_dim=2, fill_value="mean"), dict(edge_dim=2)),
+    (dict(heads=2, edge_dim=2, fill_value="max"), dict(edge_dim=2)),
+    (dict(heads=1, edge_dim=1, fill_value="mul"), dict(edge_dim=1, attr_rank=1)),
+    (dict(heads=2, edge_dim=2, fill_value=0.5, residual=True), dict(edge_dim=2)),
+    (dict(heads=2, in_channels=(3, 4), residual=True, edge_dim=2, fill_value="add"),
+     dict(n_dst=4, in_dst=4, edge_dim=2)),
+    (dict(heads=2, in_channels=(3, 4)), dict(n_dst=None, in_dst=4)),
+    (dict(heads=2, in_channels=3, residual=True), dict(n_dst=4, in_dst=3)),
+    (dict(heads=2, dropout=0.4, training=True), dict()),
+])
+def test_numpy_backward_matches_finite_differences(options, graph):
+    rng = np.random.default_rng(len(str(options)))
+    graph = dict(n_src=6, n_dst=6, n_edges=14) | graph
+    x, edge_index, attr = _small(rng, **graph)
+    in_channels = options.pop("in_channels", 3)
+    _finite_differences(in_channels, 2, x, edge_index, attr, **options)
+
+
+def test_numpy_dropout_draws_from_its_rng():
+    """Each coefficient is dropped with probability p and the survivors scaled by 1 / (1 - p); p = 1 drops
+    all of them (then only the skip connection and the bias reach the output), and eval mode drops none."""
+    rng = np.random.default_rng(0)
+    x, edge_index = rng.normal(size=(200, 3)), rng.integers(0, 200, size=(2, 2000))
+    net = npg.GATConv(3, 2, heads=2, dropout=0.3, residual=True, rng=np.random.default_rng(1))
+    out, (_, alpha) = net(x, edge_index, return_attention_weights=True)
+    _, (_, clean) = net.eval()(x, edge_index, return_attention_weights=True)
+    dropped = alpha == 0
+    assert abs(dropped.mean() - 0.3) < 0.02
+    np.testing.assert_allclose(alpha[~dropped], clean[~dropped] / 0.7, rtol=1e-12)
+    net.dropout = 1.0
+    out, (_, alpha) = net.train()(x, edge_index, return_attention_weights=True)
+    assert not alpha.any()
+    np.testing.assert_allclose(out, x @ net.state_dict()["res.weight"].T + net.state_dict()["bias"], rtol=1e-12)
+    net.backward(np.ones_like(out))
+    assert not net.grads["att_src"].any() and not net.grads["lin.weight"].any()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_permutation_equivariance(backend):
+    """Relabelling the nodes permutes the outputs' rows and the input gradient's rows, and nothing else."""
+    rng = np.random.default_rng(3)
+    n = 7
+    x, edge_index, attr = rng.normal(size=(n, 3)), _graph(rng, n, n, 16).numpy(), rng.normal(size=(16, 2))
+    perm = rng.permutation(n)  # new label of old node i is perm[i]
+    x_perm = np.empty_like(x)
+    x_perm[perm] = x
+    dout = rng.normal(size=(n, 4))
+    dout_perm = np.empty_like(dout)
+    dout_perm[perm] = dout
+    results = []
+    for xs, ei, d in ((x, edge_index, dout), (x_perm, perm[edge_index], dout_perm)):
+        if backend == "numpy":
+            net = npg.GATConv(3, 2, heads=2, edge_dim=2, rng=np.random.default_rng(0))
+            out = net(xs, ei, attr)
+            results.append((out, net.backward(d)))
+        else:
+            net = tg.GATConv(3, 2, heads=2, edge_dim=2, rng=np.random.default_rng(0), device="cpu",
+                             dtype=torch.float64)
+            xt = _t(xs).requires_grad_(True)
+            out = net(xt, torch.as_tensor(ei), _t(attr))
+            (out * _t(d)).sum().backward()
+            results.append((out.detach().numpy(), xt.grad.numpy()))
+    (out, dx), (out_p, dx_p) = results
+    np.testing.assert_allclose(out_p[perm], out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx_p[perm], dx, rtol=1e-10, atol=1e-12)
+
+
+def test_numpy_and_torch_layers_draw_the_same_weights_and_agree():
+    rng_np, rng_t = np.random.default_rng(2), np.random.default_rng(2)
+    net = npg.GATConv((3, 4), 5, heads=2, edge_dim=2, residual=True, rng=rng_np)
+    twin = tg.GATConv((3, 4), 5, heads=2, edge_dim=2, residual=True, rng=rng_t, device="cpu", dtype=torch.float64)
+    for name, value in twin.state_dict().items():
+        assert np.array_equal(value.numpy(), net.state_dict()[name])
+    rng = np.random.default_rng(0)
+    x, edge_index, attr = (rng.normal(size=(5, 3)), rng.normal(size=(4, 4))), _graph(rng, 5, 4, 9), rng.normal(size=(9, 2))
+    out, (ei, alpha) = net(x, edge_index.numpy(), attr, return_attention_weights=True)
+    out_t = twin(tuple(_t(a) for a in x), edge_index, _t(attr), return_attention_weights=True)
+    np.testing.assert_allclose(out, out_t[0].detach().numpy(), rtol=1e-12)
+    assert net.attention[0] is ei and np.array_equal(ei, twin.attention[0].numpy())
+    twin.load_state_dict({k: torch.as_tensor(v) for k, v in net.state_dict().items()})
+
+
+@pytest.mark.parametrize("options,match", [
+    (dict(in_channels=-1), "lazy"), (dict(in_channels=0), "in_channels"), (dict(heads=0), "heads"),
+    (dict(dropout=1.5), "dropout"), (dict(fill_value="median"), "fill_value"), (dict(residual=1), "residual")])
+def test_numpy_constructor_errors(options, match):
+    args = dict(in_channels=3, out_channels=2) | options
+    with pytest.raises(ValueError, match=match):
+        npg.GATConv(args.pop("in_channels"), args.pop("out_channels"), **args)
+
+
+def test_numpy_forward_and_state_errors():
+    net = npg.GATConv(3, 2, heads=2, edge_dim=2)
+    with pytest.raises(RuntimeError, match="before forward"):
+        net.backward(np.zeros((4, 4)))
+    x, edge_index = np.zeros((4, 3)), np.array([[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="features"):
+        net(np.zeros((4, 5)), edge_index)
+    with pytest.raises(ValueError, match="out of range"):
+        net(x, np.array([[0, 4], [1, 2]]))
+    with pytest.raises(ValueError, match="edge_dim"):
+        net(x, edge_index, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        net.load_state_dict(dict(net.state_dict(), att_src=np.zeros((1, 3, 2))))
+    with pytest.raises(ValueError, match="missing"):
+        net.load_state_dict({k: v for k, v in net.state_dict().items() if k != "bias"})
+    with pytest.raises(ValueError, match="att_src"):
+        npg.gat_conv(x, edge_index, {k: v for k, v in net.state_dict().items() if k != "att_src"}, heads=2)
