@@ -154,15 +154,22 @@ def accuracy(model, graphs):
     return float((predicted.cpu().numpy() == y).mean())
 
 
-def compare_on_molecules(seeds=(0, 1, 2), n_train=200, n_test=200, layers=(0, 1), hidden=16, epochs=40, lr=0.03,
-                         readout="max", device=None):
+def gnn_name(num_layers, readout):
+    """The name :func:`compare_on_molecules` gives a graph network: "GCN, 1 layer, max readout", or
+    "no message passing, max readout" for 0 layers."""
+    depth = "no message passing" if num_layers == 0 else f"GCN, {num_layers} layer{'s' * (num_layers > 1)}"
+    return f"{depth}, {readout} readout"
+
+
+def compare_on_molecules(seeds=(0, 1, 2), n_train=200, n_test=200, gnns=((0, "max"), (1, "max")), hidden=16,
+                         epochs=40, lr=0.03, device=None):
     """The page's experiment: for each seed, fresh molecules (:func:`companion.data.molecules.molecules`,
     n_train + n_test of them, the first n_train for training), the fingerprint MLP and one GCN graph
-    classifier per entry of ``layers`` (message-passing layers; 0 is the per-atom baseline), all trained with
-    Adam on the full training set and parameters drawn from the seed.
+    classifier per (message-passing layers, readout) pair in ``gnns`` (0 layers: the per-atom baseline), all
+    trained with Adam on the full training set for ``epochs`` updates, parameters drawn from the seed.
 
-    Returns {model name: {"train": [accuracy per seed], "test": [...]}}, names "fingerprint MLP" and
-    "GCN, L layers" (L = 0 reads "GNN, no message passing")."""
+    Returns {model name: {"train": [accuracy per seed], "test": [...]}}, the names "fingerprint MLP" and
+    those of :func:`gnn_name`."""
     from companion.data.molecules import molecules
 
     results = {}
@@ -177,10 +184,9 @@ def compare_on_molecules(seeds=(0, 1, 2), n_train=200, n_test=200, layers=(0, 1)
         train, test = data[:n_train], data[n_train:]
         mlp, _ = train_fingerprint_mlp(train, hidden, epochs, lr, seed=seed, rng=seed, device=device)
         record("fingerprint MLP", mlp, train, test)
-        for n_layers in layers:
-            gnn = GraphClassifier(train[0].x.shape[1], hidden, num_layers=n_layers, readout=readout, rng=seed,
+        for num_layers, readout in gnns:
+            gnn = GraphClassifier(train[0].x.shape[1], hidden, num_layers=num_layers, readout=readout, rng=seed,
                                   device=device)
             train_graph_classifier(gnn, train, epochs, lr, seed=seed)
-            name = "GNN, no message passing" if n_layers == 0 else f"GCN, {n_layers} layer{'s' * (n_layers > 1)}"
-            record(name, gnn, train, test)
+            record(gnn_name(num_layers, readout), gnn, train, test)
     return results

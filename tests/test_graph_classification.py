@@ -8,8 +8,9 @@ import torch
 import torch_geometric.nn as pyg
 
 from companion.data.molecules import fingerprint, molecules
-from companion.graph_classification import (FingerprintMLP, GraphBatch, GraphClassifier, compare_on_molecules,
-                                            graph_batch, accuracy, train_fingerprint_mlp, train_graph_classifier)
+from companion.graph_classification import (FingerprintMLP, GraphBatch, GraphClassifier, accuracy,
+                                            compare_on_molecules, gnn_name, graph_batch, train_fingerprint_mlp,
+                                            train_graph_classifier)
 
 CPU = torch.device("cpu")
 POOLS = {"sum": pyg.global_add_pool, "mean": pyg.global_mean_pool, "max": pyg.global_max_pool}
@@ -117,11 +118,18 @@ def test_the_story_one_layer_finds_acids_counts_do_not():
     """The page's claim on one seed: a 1-layer GCN with a max readout classifies held-out molecules almost
     perfectly; the fingerprint MLP fits part of its training set but is near chance on new molecules, and
     so is the network without message passing."""
-    results = compare_on_molecules(seeds=(5,), n_train=160, n_test=160, layers=(0, 1), device=CPU)
-    assert results["GCN, 1 layer"]["test"][0] >= 0.95
+    results = compare_on_molecules(seeds=(5,), n_train=160, n_test=160, device=CPU)
+    assert list(results) == ["fingerprint MLP", "no message passing, max readout", "GCN, 1 layer, max readout"]
+    assert results["GCN, 1 layer, max readout"]["test"][0] >= 0.95
     assert results["fingerprint MLP"]["train"][0] > results["fingerprint MLP"]["test"][0] + 0.15
-    for name in ("fingerprint MLP", "GNN, no message passing"):
+    for name in ("fingerprint MLP", "no message passing, max readout"):
         assert abs(results[name]["test"][0] - 0.5) < 0.15
+
+
+def test_gnn_names():
+    assert gnn_name(0, "max") == "no message passing, max readout"
+    assert gnn_name(1, "sum") == "GCN, 1 layer, sum readout"
+    assert gnn_name(3, "mean") == "GCN, 3 layers, mean readout"
 
 
 def test_accuracy_counts_correct_predictions(mols):
