@@ -80,8 +80,13 @@ def test_embeddings_and_their_animation_keep_fixed_axes():
     ax = plot_embeddings(frames[0], [0, 1, 1, 0], marked=[True, False, False, False], classes=("a", "b"))
     np.testing.assert_allclose(np.concatenate([c.get_offsets() for c in ax.collections]),
                                frames[0][[0, 3, 1, 2]])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
-    anim = embedding_animation(frames, [0, 1, 1, 0], steps=[0, 5, 10], accuracies=[0.5, 0.75, 1.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "labelled"]
+    assert not ax.lines                                                  # no diagonal unless asked
+    ax = plot_embeddings(frames[0], [0, 1, 1, 0], diagonal=True)
+    line = ax.lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), line.get_ydata())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    anim = embedding_animation(frames, [0, 1, 1, 0], steps=[0, 5, 10], accuracies=[0.5, 0.75, 1.0], diagonal=True)
     anim._init_draw()
     ax = anim._fig.axes[0]
     anim._func(2)
@@ -101,6 +106,9 @@ def test_smoothing_curves_against_depth():
     ax = plot_smoothing([1, 2, 4], {"a": [1.0, 0.5, 0.1], "b": [1.0, 0.9, 0.8]}, title="s")
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.1])
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "number of layers"
+    ax = plot_smoothing([1, 2, 4], {"m": [1.0, 0.0, 0.0]})
+    low = ax.get_ylim()[0]
+    assert low > 1e-3                                                   # the zeros do not drag the axis down
     with pytest.raises(ValueError, match="curve 'a' has"):
         plot_smoothing([1, 2], {"a": [1.0]})
 

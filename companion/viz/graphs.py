@@ -137,23 +137,36 @@ def _check_frames(frames, labels):
     return frames
 
 
-def plot_embeddings(points, labels, marked=None, ax=None, title=None, limits=None, classes=None):
-    """Nodes as points in a 2-D representation space, (N, 2), coloured by class, ``marked`` nodes ringed.
-    Returns the Axes."""
+def plot_embeddings(points, labels, marked=None, ax=None, title=None, limits=None, classes=None, diagonal=False):
+    """Nodes as points in a 2-D representation space, (N, 2), coloured by class, ``marked`` nodes ringed;
+    ``diagonal`` draws the line y = x (for two logits: where the two classes tie). Returns the Axes."""
+    from matplotlib.lines import Line2D
+
     points = _check_frames(np.asarray(points)[None], labels)[0]
     labels = np.asarray(labels)
     ax = plt.subplots(figsize=(4, 4))[1] if ax is None else ax
     ring = np.zeros(len(points), dtype=bool) if marked is None else np.asarray(marked, dtype=bool)
+    handles = []
     for c in np.unique(labels):
         pick = labels == c
-        name = f"class {c}" if classes is None else classes[int(c)]
-        ax.scatter(*points[pick].T, s=40, color=CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], label=name,
-                   edgecolors=np.where(ring[pick], "black", "white").tolist(),
+        colour = CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]
+        ax.scatter(*points[pick].T, s=40, color=colour, edgecolors=np.where(ring[pick], "black", "white").tolist(),
                    linewidths=np.where(ring[pick], 2.0, 0.5).tolist())
+        handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markeredgecolor="white",
+                              label=f"class {c}" if classes is None else classes[int(c)]))
     if limits is not None:
         ax.set_xlim(limits[0])
         ax.set_ylim(limits[1])
-    ax.legend(loc="best", fontsize=8)
+    if diagonal:
+        low, high = min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])
+        ax.plot([low, high], [low, high], "--", color="grey", linewidth=0.8)
+        if limits is not None:                       # the line must not widen the fixed axes
+            ax.set_xlim(limits[0])
+            ax.set_ylim(limits[1])
+    if marked is not None and ring.any():
+        handles.append(Line2D([], [], marker="o", linestyle="", color="white", markeredgecolor="black",
+                              markeredgewidth=2.0, label="labelled"))
+    ax.legend(handles=handles, loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
@@ -161,10 +174,11 @@ def plot_embeddings(points, labels, marked=None, ax=None, title=None, limits=Non
 
 
 def embedding_animation(frames, labels, marked=None, steps=None, accuracies=None, classes=None,
-                        xlabel="output 0", ylabel="output 1"):
+                        xlabel="output 0", ylabel="output 1", diagonal=False):
     """Animate nodes' 2-D representations as a model trains: frames (T, N, 2), one per recorded step.
 
-    ``steps`` (T,) the update number of each frame and ``accuracies`` (T,) a score to show in the title;
+    ``steps`` (T,) the update number of each frame and ``accuracies`` (T,) a score to show in the title,
+    ``diagonal`` as in :func:`plot_embeddings`;
     the axes stay fixed over all frames, so that movement on screen is movement in the space. Returns a
     FuncAnimation; display it with ``HTML(anim.to_jshtml())``.
     """
@@ -183,7 +197,8 @@ def embedding_animation(frames, labels, marked=None, steps=None, accuracies=None
         title = f"update {steps[t]}"
         if accuracies is not None:
             title += f": {accuracies[t]:.0%} of unlabelled nodes right"
-        plot_embeddings(frames[t], labels, marked, ax=ax, title=title, limits=limits, classes=classes)
+        plot_embeddings(frames[t], labels, marked, ax=ax, title=title, limits=limits, classes=classes,
+                        diagonal=diagonal)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
 
@@ -193,8 +208,8 @@ def embedding_animation(frames, labels, marked=None, steps=None, accuracies=None
 
 
 def plot_smoothing(depths, curves, ylabel="mean pairwise distance", ax=None, title=None, log=True):
-    """Curves of a smoothness measure against the number of layers: ``curves`` {label: values (len(depths),)}.
-    Returns the Axes."""
+    """Curves of a smoothness measure against the number of layers: ``curves`` {label: values (len(depths),)};
+    on the log axis (``log``) values of 0 are left out. Returns the Axes."""
     depths = np.asarray(depths)
     ax = plt.subplots(figsize=(5, 3.4))[1] if ax is None else ax
     for label, values in curves.items():
@@ -203,7 +218,7 @@ def plot_smoothing(depths, curves, ylabel="mean pairwise distance", ax=None, tit
             raise ValueError(f"curve {label!r} has {values.shape} values for {depths.shape} depths")
         ax.plot(depths, values, "o-", label=label, markersize=4)
     if log:
-        ax.set_yscale("log")
+        ax.set_yscale("log", nonpositive="mask")     # a value of exactly 0 ends its curve rather than sink to the floor
     ax.set_xlabel("number of layers")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
