@@ -23,6 +23,7 @@ import numpy as np
 from companion._graph import check_fill_value
 from companion._validate import check_positive_int, check_real, shape_of
 
+
 def _is_pair(in_channels):
     return isinstance(in_channels, (tuple, list))
 

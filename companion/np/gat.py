@@ -8,12 +8,13 @@ edges j -> i (and itself, with ``add_self_loops``) by a softmax over them::
     alpha_ji = exp(e_ji) / sum over the edges k -> i of exp(e_ki)     (then dropout on the alphas)
     x'_i     = sum over the edges j -> i of alpha_ji h_j              (per head)
 
-The heads are concatenated (H·C features) or averaged (C); then the residual term W_res x_i and the bias
-are added. The edge term a_e · Θ_e e_ji is there with ``edge_dim`` and edge features; the self-loops' edge
-features come from ``fill_value`` (a number, or a reduce over each node's incoming edges such as "mean").
-A bipartite layer (``in_channels`` a pair) has separate projections Θ_s for the sources and Θ_t for the
-targets. Conventions and parameter names are PyG's (see :mod:`companion._gat`); :mod:`companion.torch.gat`
-is the twin.
+The paper writes the score as LeakyReLU(a^T [W h_i ‖ W h_j]) (its h is our x, its W our Θ): a_t and a_s are
+the two halves of its a, and one Θ serves both ends (a bipartite layer has Θ_s for the sources and Θ_t for
+the targets). The heads are concatenated (H·C features) or averaged (C); then the residual term W_res x_i
+and the bias are added (the paper's nonlinearity after the sum is left to the model). The edge term
+a_e · Θ_e e_ji is there with ``edge_dim`` and edge features; the self-loops' edge features come from
+``fill_value`` (a number, or a reduce over each node's incoming edges such as "mean").
+Conventions and parameter names are PyG's (see :mod:`companion._gat`); :mod:`companion.torch.gat` is the twin.
 
 The backward pass runs these steps in reverse: the aggregation's sum back to each edge (a gather), the
 softmax's Jacobian within each node's group (:func:`companion.np.graph.scatter_softmax_backward`), the

@@ -49,6 +49,7 @@ def gat_conv(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2,
     n_out = out_size(x_src, x_dst, size)
     bipartite_edges(edge_index, x_src.shape[0], n_out)
     check_edge_attr(edge_attr, edge_index.shape[1], edge_dim)
+    edge_index = edge_index.to(x_src.device)  # a CPU edge list serves a layer on a GPU
     res = None if x_dst is None or "res.weight" not in params else F.linear(x_dst, params["res.weight"])
     h_src = _project(x_src, params["lin_src.weight" if bipartite else "lin.weight"], heads)  # (N_s, H, C)
     h_dst = None if x_dst is None else _project(x_dst, params["lin_dst.weight" if bipartite else "lin.weight"],
