@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from companion._validate import check_choice
-from companion.np import gnn as np_gnn
+from companion import np as np_gnn  # GCNConv, SAGEConv (companion.np.gnn) and GATConv (companion.np.gat)
 from companion.np.graph import add_self_loops, gcn_norm, propagate
 from companion.np.losses import cross_entropy, cross_entropy_grad
 from companion.np.optim import Optimizer
 
-LAYERS = ("gcn", "sage")
+LAYERS = ("gcn", "sage", "gat")
 SMOOTHING = ("gcn", "sum", "mean", "max")
 
 
@@ -31,9 +31,16 @@ def _check(channels, layer):
     return channels
 
 
-def _layer_options(layer, aggr):
-    """The constructor options of each layer: GCN's normalization is cached (one graph, transductive)."""
-    return {"cached": True} if layer == "gcn" else {"aggr": aggr}
+def _layer_options(layer, aggr, heads):
+    """The constructor options of each layer: GCN's normalization is cached (one graph, transductive); GAT's
+    heads are averaged (concat=False), so that every layer has the channels ``channels`` asks for."""
+    if layer == "gcn":
+        return {"cached": True}
+    return {"aggr": aggr} if layer == "sage" else {"heads": heads, "concat": False}
+
+
+def _layer_class(backend, layer):
+    return {"gcn": backend.GCNConv, "sage": backend.SAGEConv, "gat": backend.GATConv}[layer]
 
 
 class GNN:
@@ -41,17 +48,18 @@ class GNN:
 
         h^(0) = x,   h^(k) = ReLU(conv_k(h^(k-1), edge_index))  for k < K,   logits = conv_K(h^(K-1)).
 
-    channels [in, hidden, ..., out] gives K = len(channels) - 1 layers; ``layer`` "gcn" (GCNConv) or "sage"
-    (SAGEConv with ``aggr`` "mean", "sum" or "max"). ``hidden`` keeps the last forward's h^(K-1), the
-    representation the output layer reads. Parameters are named ``convs.{k}.{PyG name}``.
+    channels [in, hidden, ..., out] gives K = len(channels) - 1 layers; ``layer`` "gcn" (GCNConv), "sage"
+    (SAGEConv with ``aggr`` "mean", "sum" or "max") or "gat" (GATConv with ``heads`` heads, averaged).
+    ``hidden`` keeps the last forward's h^(K-1), the representation the output layer reads. Parameters are
+    named ``convs.{k}.{PyG name}``.
     """
 
-    def __init__(self, channels, layer="gcn", aggr="mean", rng=None):
+    def __init__(self, channels, layer="gcn", aggr="mean", heads=1, rng=None):
         channels = _check(channels, layer)
         rng = np.random.default_rng(rng)
-        make = np_gnn.GCNConv if layer == "gcn" else np_gnn.SAGEConv
+        make = _layer_class(np_gnn, layer)
         self.channels, self.layer, self.aggr = channels, layer, aggr
-        self.convs = [make(c_in, c_out, **_layer_options(layer, aggr), rng=rng)
+        self.convs = [make(c_in, c_out, **_layer_options(layer, aggr, heads), rng=rng)
                       for c_in, c_out in zip(channels[:-1], channels[1:])]
         self.grads, self._masks, self.hidden = {}, [], None
 
@@ -228,23 +236,24 @@ except ImportError:  # the widgets' environment has no torch; the NumPy half abo
 if torch is not None:
     class TorchGNN(torch.nn.Module):
         """:class:`GNN` in PyTorch, with the same names (``convs.{k}.{PyG name}``): companion.torch.gnn's
-        GCNConv or SAGEConv, or ``conv``, any class with PyG's constructor (e.g.
+        GCNConv, SAGEConv or GATConv, or ``conv``, any class with PyG's constructor (e.g.
         ``torch_geometric.nn.GCNConv``). With ``rng`` the parameters are the NumPy :class:`GNN`'s drawn from
         the same ``rng``, whatever the layer class, so that the three start from the same weights.
         """
 
-        def __init__(self, channels, layer="gcn", aggr="mean", conv=None, rng=None, device=None, dtype=None):
+        def __init__(self, channels, layer="gcn", aggr="mean", heads=1, conv=None, rng=None, device=None,
+                     dtype=None):
             super().__init__()
+            from companion import torch as torch_gnn
             from companion._runtime import device as default_device
-            from companion.torch import gnn as torch_gnn
 
             channels = _check(channels, layer)
-            make = conv or (torch_gnn.GCNConv if layer == "gcn" else torch_gnn.SAGEConv)
-            self.convs = torch.nn.ModuleList(make(c_in, c_out, **_layer_options(layer, aggr))
+            make = conv or _layer_class(torch_gnn, layer)
+            self.convs = torch.nn.ModuleList(make(c_in, c_out, **_layer_options(layer, aggr, heads))
                                              for c_in, c_out in zip(channels[:-1], channels[1:]))
             self.to(device=device or default_device(), dtype=dtype or torch.get_default_dtype())
             if rng is not None:
-                self.load_arrays(GNN(channels, layer, aggr, rng=rng).state_dict())
+                self.load_arrays(GNN(channels, layer, aggr, heads, rng=rng).state_dict())
             self.hidden = None
 
         def load_arrays(self, state):

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from torch_geometric.nn import GATConv as PyGGATConv
 from torch_geometric.nn import GCNConv as PyGGCNConv
 from torch_geometric.nn import SAGEConv as PyGSAGEConv
 
@@ -18,7 +19,8 @@ from tests.finite_differences import entrywise_rel_error, numerical_gradient
 
 # a small directed graph with a multi-edge, a self-loop and an isolated node (5)
 EDGES = np.array([[0, 1, 1, 2, 3, 3, 4, 2, 2], [1, 0, 2, 3, 1, 1, 4, 0, 4]])
-CONFIGS = [("gcn", "mean"), ("sage", "mean"), ("sage", "sum"), ("sage", "max")]
+CONFIGS = [("gcn", "mean"), ("sage", "mean"), ("sage", "sum"), ("sage", "max"), ("gat", "mean")]
+PYG = {"gcn": PyGGCNConv, "sage": PyGSAGEConv, "gat": PyGGATConv}
 
 
 def small_data(rng=0, n=6, f=3):
@@ -31,7 +33,7 @@ def small_data(rng=0, n=6, f=3):
 @pytest.mark.parametrize("layer, aggr", CONFIGS)
 def test_numpy_backward_matches_finite_differences(layer, aggr):
     data = small_data()
-    model = GNN([3, 4, 4, 2], layer=layer, aggr=aggr, rng=1)
+    model = GNN([3, 4, 4, 2], layer=layer, aggr=aggr, heads=2, rng=1)
     x = data.x.copy()
     dout = np.random.default_rng(2).normal(size=(6, 2))
     model.forward(x, EDGES)
@@ -50,13 +52,14 @@ def test_numpy_backward_matches_finite_differences(layer, aggr):
 @pytest.mark.parametrize("layer, aggr", CONFIGS)
 def test_torch_twin_and_pyg_layers_equal_numpy_in_values_and_gradients(layer, aggr):
     data = small_data()
-    ours = GNN([3, 5, 2], layer=layer, aggr=aggr, rng=3)
-    pyg = PyGGCNConv if layer == "gcn" else PyGSAGEConv
+    ours = GNN([3, 5, 2], layer=layer, aggr=aggr, heads=3, rng=3)
+    pyg = PYG[layer]
     dout = np.random.default_rng(4).normal(size=(6, 2))
     out = ours.forward(data.x, EDGES)
     dx = ours.backward(dout)
     for conv in (None, pyg):
-        twin = TorchGNN([3, 5, 2], layer=layer, aggr=aggr, conv=conv, rng=3, device="cpu", dtype=torch.float64)
+        twin = TorchGNN([3, 5, 2], layer=layer, aggr=aggr, heads=3, conv=conv, rng=3, device="cpu",
+                        dtype=torch.float64)
         if conv is not None:
             assert all(isinstance(c, pyg) for c in twin.convs)
         assert list(twin.state_dict()) == list(ours.state_dict())
@@ -163,7 +166,7 @@ def test_run_numpy_reports_the_trained_model():
 @pytest.mark.parametrize("kwargs, message", [
     ({"channels": [3], "layer": "gcn"}, "channels must list"),
     ({"channels": [3, 0, 2], "layer": "gcn"}, "channels must list"),
-    ({"channels": [3, 2], "layer": "gat"}, "layer"),
+    ({"channels": [3, 2], "layer": "gin"}, "layer"),
 ])
 def test_bad_models(kwargs, message):
     with pytest.raises(ValueError, match=message):
