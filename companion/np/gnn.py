@@ -288,3 +288,7 @@ class SAGEConv(DictParams):
 
     def __repr__(self):
         return f"SAGEConv({self.in_channels}, {self.out_channels}, aggr={self.aggr})"
+
+
+# Graph attention is its own module (companion.np.gat); the graph layers are all reachable from here too.
+from companion.np.gat import GATConv, gat_conv, gat_conv_backward, gat_conv_forward  # noqa: E402,F401

@@ -166,3 +166,8 @@ class SAGEConv(torch.nn.Module):
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}, aggr={self.aggr}"
+
+
+# Graph attention is its own module (companion.torch.gat, which borrows _linear_maps above, hence this import
+# at the end); the graph layers are all reachable from here too.
+from companion.torch.gat import GATConv, gat_conv  # noqa: E402,F401
