@@ -41,6 +41,16 @@ def test_valences_sizes_and_connectivity(many):
         assert set(mol.orders.tolist()) <= {1, 2}
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(6, 30), st.integers(0, 10), st.integers(1, 9))
+def test_any_seed_and_size_range_gives_valid_labelled_molecules(seed, low, extra, n):
+    for mol in molecules(n, min_atoms=low, max_atoms=low + extra, rng=seed):
+        assert low <= mol.num_nodes <= low + extra
+        used = np.bincount(mol.bonds.ravel(), weights=np.repeat(mol.orders, 2), minlength=mol.num_nodes)
+        assert all(used[i] <= VALENCE[s] for i, s in enumerate(mol.symbols))
+        assert (len(carboxyl_carbons(mol)) > 0) == bool(mol.y)
+
+
 def test_label_is_the_carboxyl_rule_and_classes_are_balanced(many):
     assert all((len(carboxyl_carbons(m)) > 0) == bool(m.y) for m in many)
     assert sum(m.y for m in many) == 300
