@@ -342,6 +342,22 @@ def test_propagate_is_permutation_equivariant(graph, aggr, weighted):
                                out, atol=1e-12)
 
 
+def test_graph_without_nodes():
+    """No nodes, no edges: every op gives empty results of the right shape, as PyG's."""
+    x, ei = np.zeros((0, 3)), np.zeros((2, 0), dtype=np.int64)
+    for aggr in AGGRS:
+        ref = Referee("add" if aggr == "sum" else aggr)(t(x), t(ei))
+        out, cache = G.propagate_forward(x, ei, None, aggr)
+        assert out.shape == tuple(ref.shape) == G.propagate_backward(out, cache)[0].shape == (0, 3)
+        assert tuple(T.propagate(t(x), t(ei), aggr=aggr).shape) == (0, 3)
+    for backend, cast in ((G, np.asarray), (T, torch.as_tensor)):
+        edges, weights = backend.gcn_norm(cast(ei))
+        assert tuple(edges.shape) == (2, 0) and tuple(weights.shape) == (0,)
+        assert tuple(backend.degree(cast(ei[1])).shape) == (0,)
+    np.testing.assert_array_equal(G.global_add_pool(x, np.zeros(0, dtype=np.int64), 2),
+                                  global_add_pool(t(x), t(np.zeros(0, dtype=np.int64)), 2).numpy())
+
+
 def test_message_passing_general_form_equals_pyg():
     rng = np.random.default_rng(4)
     ei = random_graph(6, 5, 10)
