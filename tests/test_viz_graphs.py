@@ -122,6 +122,9 @@ def test_attention_arrows_skip_self_loops_and_scale_with_alpha():
     widths = sorted(a.get_linewidth() for a in arrows)
     assert widths[0] < widths[-1]
     assert len(draw_attention(edge_index, alpha, threshold=0.6).patches) == 2
+    # relative to an even share: 0 -> 1 has 1.0 of node 1's two edges (2x), the others exactly their share
+    assert len(draw_attention(edge_index, alpha, threshold=1.5, relative=True).patches) == 1
+    assert len(draw_attention(edge_index, alpha, threshold=0.9, relative=True).patches) == 4
     with pytest.raises(ValueError, match=r"alpha must have shape \(5,\)"):
         draw_attention(edge_index, alpha[:3])
 

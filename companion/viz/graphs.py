@@ -229,10 +229,12 @@ def plot_smoothing(depths, curves, ylabel="mean pairwise distance", ax=None, tit
 
 
 def draw_attention(edge_index, alpha, num_nodes=None, pos=None, labels=None, ax=None, title=None,
-                   threshold=0.0):
+                   threshold=0.0, relative=False):
     """Attention weights on a graph: each edge j -> i drawn as an arrow into i whose width and darkness
-    grow with alpha (E,), the weight i gives j (a node's incoming weights sum to 1). Self-loops are not
-    drawn; edges with alpha <= threshold neither. Returns the Axes."""
+    grow with alpha (E,), the weight i gives j (a node's incoming weights sum to 1). ``relative`` draws
+    alpha divided by an even share, 1 / (the number of edges into i), so that a node with few neighbours
+    does not stand out for that alone. Self-loops are not drawn; edges whose (relative) weight is
+    <= threshold neither. Returns the Axes."""
     import networkx as nx
 
     edge_index = _edge_index(edge_index)
@@ -241,6 +243,8 @@ def draw_attention(edge_index, alpha, num_nodes=None, pos=None, labels=None, ax=
         raise ValueError(f"alpha must have shape ({edge_index.shape[1]},), one per edge, got {alpha.shape}")
     n = _num_nodes(edge_index, num_nodes)
     pos = graph_layout(edge_index, n) if pos is None else np.asarray(pos)
+    if relative:
+        alpha = alpha * np.bincount(edge_index[1], minlength=n)[edge_index[1]]
     keep = (edge_index[0] != edge_index[1]) & (alpha > threshold)
     ax = plt.subplots(figsize=(5.5, 4.5))[1] if ax is None else ax
     colours, scale = _node_colours(n, labels, None)
