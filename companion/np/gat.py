@@ -66,6 +66,44 @@ def _heads(rows, heads):
     return rows.reshape(rows.shape[0], heads, rows.shape[1] // heads)
 
 
+def _checked_inputs(x, edge_index, edge_attr, params, heads, concat, size):
+    """The forward's inputs as arrays, checked: (params, x_src, x_dst, edge_index (int64), edge_attr, N_t,
+    out_channels)."""
+    params = {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v) for k, v in params.items()
+              if v is not None}
+    out_channels, (in_src, in_dst), edge_dim, _ = check_params(params, heads, concat)
+    x_src, x_dst = (None if t is None else np.asarray(t) for t in node_pair(x))
+    check_node_features(x_src, x_dst, in_src, in_dst)
+    n_out = out_size(x_src, x_dst, size)
+    edge_index = np.asarray(edge_index)
+    bipartite_edges(edge_index, x_src.shape[0], n_out)
+    edge_attr = None if edge_attr is None else np.asarray(edge_attr)
+    check_edge_attr(edge_attr, edge_index.shape[1], edge_dim)
+    return params, x_src, x_dst, edge_index.astype(np.int64, copy=False), edge_attr, n_out, out_channels
+
+
+def _project(x, params, name, heads, c):
+    """Θ x as (N, H, C), its linear cache kept in ``c[name]``; None for no x."""
+    if x is None:
+        return None
+    h, c[name] = linear_forward(x, params[name + ".weight" if name + ".weight" in params else "lin.weight"])
+    return _heads(h, heads)
+
+
+def _scores(h_src, h_dst, edge_index, edge_attr, params, heads, c):
+    """a_s · h_j + a_t · h_i (+ a_e · Θ_e e_ji) per edge j -> i and head, (E', H)."""
+    src, dst = edge_index
+    scores = np.take((h_src * params["att_src"]).sum(-1), src, axis=0)
+    if h_dst is not None:
+        scores = scores + np.take((h_dst * params["att_dst"]).sum(-1), dst, axis=0)
+    if edge_attr is not None and "lin_edge.weight" in params:
+        rows = edge_attr.reshape(-1, 1) if edge_attr.ndim == 1 else edge_attr
+        h_edge, c["lin_edge"] = linear_forward(rows, params["lin_edge.weight"])
+        c["h_edge"] = _heads(h_edge, heads)  # (E', H, C)
+        scores = scores + (c["h_edge"] * params["att_edge"]).sum(-1)
+    return scores
+
+
 def gat_conv_forward(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2, dropout=0.0,
                      add_self_loops=True, fill_value="mean", training=False, edge_attr=None, size=None, rng=None):
     """One graph attention layer, as PyG's ``GATConv.forward``; returns ((out, (edge_index', alpha)), cache).
@@ -79,50 +117,27 @@ def gat_conv_forward(x, edge_index, params, heads=1, *, concat=True, negative_sl
     ``size`` (N_s, N_t) or None. out is (N_t, H·C) with ``concat``, else (N_t, C).
     """
     check_dropout(dropout)
-    params = {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v) for k, v in params.items()
-              if v is not None}
-    out_channels, (in_src, in_dst), edge_dim, bipartite = check_params(params, heads, concat)
-    pair = isinstance(x, (tuple, list))
-    x_src, x_dst = (None if t is None else np.asarray(t) for t in node_pair(x))
-    check_node_features(x_src, x_dst, in_src, in_dst)
-    n_out = out_size(x_src, x_dst, size)
-    edge_index = np.asarray(edge_index)
-    bipartite_edges(edge_index, x_src.shape[0], n_out)
-    edge_index = edge_index.astype(np.int64, copy=False)
-    edge_attr = None if edge_attr is None else np.asarray(edge_attr)
-    check_edge_attr(edge_attr, edge_index.shape[1], edge_dim)
-    c = {"pair": pair, "x_dst_shape": None if x_dst is None else x_dst.shape, "attr": edge_attr, "heads": heads,
-         "width": heads * out_channels, "concat": concat, "slope": negative_slope, "keep": None}
-    h_src, c["lin_src"] = linear_forward(x_src, params["lin_src.weight" if bipartite else "lin.weight"])
-    h_src = _heads(h_src, heads)  # (N_s, H, C)
-    h_dst = None
-    if x_dst is not None:
-        h_dst, c["lin_dst"] = linear_forward(x_dst, params["lin_dst.weight" if bipartite else "lin.weight"])
-        h_dst = _heads(h_dst, heads)  # (N_t, H, C)
+    params, x_src, x_dst, edge_index, edge_attr, n_out, out_channels = _checked_inputs(
+        x, edge_index, edge_attr, params, heads, concat, size)
+    c = {"pair": isinstance(x, (tuple, list)), "x_dst_shape": None if x_dst is None else x_dst.shape,
+         "attr": edge_attr, "heads": heads, "width": heads * out_channels, "concat": concat,
+         "slope": negative_slope, "keep": None, "params": params, "n_out": n_out, "bias": "bias" in params}
+    h_src, h_dst = _project(x_src, params, "lin_src", heads, c), _project(x_dst, params, "lin_dst", heads, c)
     if add_self_loops:
         loops = self_loop_nodes(x_src.shape[0], None if x_dst is None else x_dst.shape[0], size)
         edge_index, edge_attr, c["keep"], c["fill"] = _self_loops(edge_index, edge_attr, fill_value, loops)
-    src, dst = edge_index
-    scores = np.take((h_src * params["att_src"]).sum(-1), src, axis=0)  # (E', H)
-    if h_dst is not None:
-        scores = scores + np.take((h_dst * params["att_dst"]).sum(-1), dst, axis=0)
-    if edge_attr is not None and edge_dim is not None:
-        rows = edge_attr.reshape(-1, 1) if edge_attr.ndim == 1 else edge_attr
-        h_edge, c["lin_edge"] = linear_forward(rows, params["lin_edge.weight"])
-        c["h_edge"] = _heads(h_edge, heads)  # (E', H, C)
-        scores = scores + (c["h_edge"] * params["att_edge"]).sum(-1)
-    alpha, c["softmax"] = scatter_softmax_forward(leaky_relu(scores, negative_slope), dst, n_out)
+    scores = _scores(h_src, h_dst, edge_index, edge_attr, params, heads, c)
+    alpha, c["softmax"] = scatter_softmax_forward(leaky_relu(scores, negative_slope), edge_index[1], n_out)
     alpha, c["dropout"] = _dropout(alpha, dropout, training, rng)
-    h_j = np.take(h_src, src, axis=0)  # (E', H, C): each edge's source, projected
-    out = Groups(dst, n_out).sum((alpha[..., None] * h_j).reshape(len(src), c["width"]))  # (N_t, H·C)
+    h_j = np.take(h_src, edge_index[0], axis=0)  # (E', H, C): each edge's source, projected
+    out = Groups(edge_index[1], n_out).sum((alpha[..., None] * h_j).reshape(len(h_j), c["width"]))  # (N_t, H·C)
     out = out if concat else _heads(out, heads).mean(axis=1)
     if "res.weight" in params and x_dst is not None:
         res, c["res"] = linear_forward(x_dst, params["res.weight"])
         out = out + res
     if "bias" in params:
         out = out + params["bias"]
-    c.update(params=params, h_src=h_src, h_dst=h_dst, h_j=h_j, scores=scores, alpha=alpha, edge_index=edge_index,
-             n_out=n_out, bias="bias" in params)
+    c.update(h_src=h_src, h_dst=h_dst, h_j=h_j, scores=scores, alpha=alpha, edge_index=edge_index)
     return (out, (edge_index, alpha)), c
 
 
@@ -167,45 +182,58 @@ def _edge_attr_backward(dh_edge, c, grads):
     return dattr
 
 
+def _aggregation_backward(dout, dalpha, c):
+    """From d out (and d alpha): d h_src through the messages alpha_ji h_j (N_s, H·C), and d scores (E', H)
+    through dropout, the softmax within each target's edges and the LeakyReLU."""
+    heads, (src, dst) = c["heads"], c["edge_index"]
+    if c["concat"]:
+        dagg = _heads(dout, heads)
+    else:  # the mean over heads hands each head 1/H of the gradient
+        dagg = np.repeat(dout[:, None, :] / heads, heads, axis=1)
+    dmessages = np.take(dagg, dst, axis=0)  # (E', H, C): the sum's gradient reaches each of its edges
+    dalpha = (dmessages * c["h_j"]).sum(-1) + (0 if dalpha is None else np.asarray(dalpha))
+    dh_src = Groups(src, c["h_src"].shape[0]).sum((c["alpha"][..., None] * dmessages).reshape(len(src),
+                                                                                              c["width"]))
+    dalpha = dalpha if c["dropout"] is None else dalpha * c["dropout"]
+    dscores = scatter_softmax_backward(dalpha, c["softmax"]) * leaky_relu_derivative(c["scores"], c["slope"])
+    return dh_src, dscores
+
+
+def _projection_backward(dh_src, dh_dst, dx_dst, c, grads):
+    """Through h = Θ x at both ends: (dx_src, dx_dst), Θ's gradients into ``grads`` (one Θ sums both)."""
+    params = c["params"]
+    dx_src, w_src_grad, _ = linear_backward(dh_src, c["lin_src"])
+    bipartite = "lin.weight" not in params
+    w_dst_grad = np.zeros_like(params["lin_dst.weight" if bipartite else "lin.weight"])
+    if dh_dst is not None:
+        dx_dst_lin, w_dst_grad, _ = linear_backward(dh_dst.reshape(len(dh_dst), c["width"]), c["lin_dst"])
+        dx_dst = dx_dst_lin if dx_dst is None else dx_dst + dx_dst_lin
+    if bipartite:
+        grads["lin_src.weight"], grads["lin_dst.weight"] = w_src_grad, w_dst_grad
+    else:
+        grads["lin.weight"] = w_src_grad + w_dst_grad
+    if c["x_dst_shape"] is not None and dx_dst is None:
+        dx_dst = np.zeros(c["x_dst_shape"], dx_src.dtype)
+    return dx_src, dx_dst
+
+
 def gat_conv_backward(dout, cache, dalpha=None):
     """(dx, dedge_attr, grads) from d out (and ``dalpha`` (E', H), a gradient on the returned coefficients).
 
     dx is like the forward's x: a pair (dx_src, dx_dst or None) for a pair; dedge_attr like edge_attr, or
     None without it; grads {PyG name: array}, zeros for a parameter the forward did not use.
     """
-    c = cache
-    params, heads, width, (src, dst) = c["params"], c["heads"], c["width"], c["edge_index"]
     dout = np.asarray(dout)
-    grads = {"bias": dout.sum(0)} if c["bias"] else {}
+    grads = {"bias": dout.sum(0)} if cache["bias"] else {}
     dx_dst = None
-    if "res" in c:
-        dx_dst, grads["res.weight"], _ = linear_backward(dout, c["res"])
-    if c["concat"]:
-        dagg = _heads(dout, heads)
-    else:  # the mean over heads hands each head 1/H of the gradient
-        dagg = np.repeat(dout[:, None, :] / heads, heads, axis=1)
-    dmessages = np.take(dagg, dst, axis=0)  # (E', H, C): the sum's gradient reaches each of its edges
-    dalpha_out = (dmessages * c["h_j"]).sum(-1) + (0 if dalpha is None else np.asarray(dalpha))
-    dh_src = Groups(src, c["h_src"].shape[0]).sum((c["alpha"][..., None] * dmessages).reshape(len(src), width))
-    dalpha_soft = dalpha_out if c["dropout"] is None else dalpha_out * c["dropout"]
-    dscores = scatter_softmax_backward(dalpha_soft, c["softmax"]) * leaky_relu_derivative(c["scores"], c["slope"])
-    dh_src_att, dh_dst, dh_edge = _attention_backward(dscores, c, grads)
-    dh_src = dh_src + dh_src_att.reshape(dh_src.shape)
-    dedge_attr = _edge_attr_backward(dh_edge, c, grads)
-    dx_src, w_src_grad, _ = linear_backward(dh_src, c["lin_src"])
-    bipartite = "lin.weight" not in params
-    w_dst_grad = np.zeros_like(params["lin_dst.weight" if bipartite else "lin.weight"])
-    if dh_dst is not None:
-        dx_dst_lin, w_dst_grad, _ = linear_backward(dh_dst.reshape(len(dh_dst), width), c["lin_dst"])
-        dx_dst = dx_dst_lin if dx_dst is None else dx_dst + dx_dst_lin
-    if bipartite:
-        grads["lin_src.weight"], grads["lin_dst.weight"] = w_src_grad, w_dst_grad
-    else:
-        grads["lin.weight"] = w_src_grad + w_dst_grad
-    grads = {name: grads.get(name, np.zeros_like(value)) for name, value in params.items()}
-    if c["x_dst_shape"] is not None and dx_dst is None:
-        dx_dst = np.zeros(c["x_dst_shape"], dx_src.dtype)
-    if c["pair"]:
+    if "res" in cache:
+        dx_dst, grads["res.weight"], _ = linear_backward(dout, cache["res"])
+    dh_src, dscores = _aggregation_backward(dout, dalpha, cache)
+    dh_src_att, dh_dst, dh_edge = _attention_backward(dscores, cache, grads)
+    dedge_attr = _edge_attr_backward(dh_edge, cache, grads)
+    dx_src, dx_dst = _projection_backward(dh_src + dh_src_att.reshape(dh_src.shape), dh_dst, dx_dst, cache, grads)
+    grads = {name: grads.get(name, np.zeros_like(value)) for name, value in cache["params"].items()}
+    if cache["pair"]:
         return (dx_src, dx_dst), dedge_attr, grads
     return dx_src + dx_dst, dedge_attr, grads  # one matrix served as both sources and targets
 
