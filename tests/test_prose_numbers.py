@@ -91,6 +91,7 @@ ALLOWED = {
         "3.14": "a fact: GPT-3's training compute, 3.14e+23 FLOPs, as Brown et al. (2020) report it (their table D.1)",
     },
     "11_gnn": {
+        "0.2": "a fact: the slope of GAT's LeakyReLU for negative scores (Velickovic et al. 2018; PyG's default)",
     },
 }
 
