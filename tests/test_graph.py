@@ -1,4 +1,4 @@
-"""Graph operations (companion.np.graph, companion.torch.graph) against PyTorch Geometric, the referee:
+"""Graph operations (companion.np.graph and .segment, their torch twins) against PyTorch Geometric, the referee:
 torch_geometric.utils (scatter, softmax, self-loops, degree, to_dense_adj), gcn_norm, MessagePassing and the
 global pools; values and gradients in float64 on hypothesis random graphs (isolated nodes, self-loops,
 multi-edges, directed edges, no edges at all); finite differences for every NumPy backward; node outputs
@@ -14,6 +14,7 @@ from torch_geometric.nn import MessagePassing, global_add_pool, global_max_pool,
 from torch_geometric.nn.conv.gcn_conv import gcn_norm as pyg_gcn_norm
 
 import companion.np.graph as G
+import companion.np.segment as S
 import companion.torch.graph as T
 from tests.finite_differences import entrywise_rel_error, numerical_gradient
 
@@ -299,7 +300,7 @@ def test_propagate_backward_finite_differences(aggr):
 def test_both_code_paths_equal_pyg(monkeypatch, sort_entries, dense_nodes):
     """Small inputs take argsort / reduceat / a dense adjacency, large ones scipy's sparse matrices (the
     hypothesis graphs above are all small): force each path on a graph of 300 nodes and 3000 edges."""
-    monkeypatch.setattr(G, "SORT_ENTRIES", sort_entries)
+    monkeypatch.setattr(S, "SORT_ENTRIES", sort_entries)
     monkeypatch.setattr(G, "DENSE_NODES", dense_nodes)
     rng = np.random.default_rng(7)
     n = 300
