@@ -3,10 +3,10 @@ softmax over the entries that share an index, as ``torch_geometric.utils.scatter
 are the primitives of message passing (:mod:`companion.np.graph`, which re-exports them): each node
 reduces the messages on its incoming edges.
 
-Speed: no Python loop over entries. The entries are sorted by their index once (a counting sort) and the
-sort is kept in the cache for the backward pass (:class:`Groups`); sums are one sparse matrix product
-(scipy's CSR matrix built straight from the sort), max, min and product reduce each sorted run with
-``np.maximum.reduceat`` and friends.
+Speed: no Python loop over entries. The entries are sorted by their index once (a counting sort; argsort
+for a few entries) and the sort is kept in the cache for the backward pass (:class:`Groups`); sums are one
+sparse matrix product (scipy's CSR matrix built straight from the sort), max, min and product reduce each
+sorted run with ``np.maximum.reduceat`` and friends.
 """
 
 import numpy as np
