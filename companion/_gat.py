@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from companion._graph import check_fill_value
+from companion._graph import check_fill_value, check_reduce
 from companion._validate import check_positive_int, check_real, shape_of
 
 
@@ -48,8 +48,10 @@ def param_shapes(in_channels, out_channels, heads=1, concat=True, edge_dim=None,
 
 
 def check_gat_options(in_channels, out_channels, heads=1, concat=True, negative_slope=0.2, dropout=0.0,
-                      add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False):
-    """Raise ValueError for any constructor argument PyG's GATConv would not work with."""
+                      add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, aggr="add"):
+    """Raise ValueError for any constructor argument PyG's GATConv would not work with, and for an ``aggr``
+    (a MessagePassing option PyG's layer passes on) other than the scatter reductions "add"/"sum", "mean",
+    "max", "min" and "mul"."""
     sizes = in_channels if _is_pair(in_channels) else (in_channels,)
     if len(sizes) != (2 if _is_pair(in_channels) else 1):
         raise ValueError(f"in_channels must be an int or a (source, target) pair, got {in_channels!r}")
@@ -65,6 +67,7 @@ def check_gat_options(in_channels, out_channels, heads=1, concat=True, negative_
     if edge_dim is not None:
         check_positive_int(edge_dim, "edge_dim")
     check_fill_value(fill_value)
+    check_reduce(aggr, name="aggr")
     for name, flag in (("concat", concat), ("add_self_loops", add_self_loops), ("bias", bias),
                        ("residual", residual)):
         if not isinstance(flag, (bool, np.bool_)):

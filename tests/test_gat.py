@@ -2,8 +2,8 @@
 copied weights in float64: outputs, attention coefficients and the gradients of the node features, the edge
 features and every parameter, for every option (heads, concat, negative_slope, add_self_loops, edge_dim with
 1-D and 2-D edge_attr and every fill_value, bias, residual, bipartite in_channels with pairs and single
-matrices, x_dst None and size, return_attention_weights, dropout in training through torch's own mask and at
-its limits); hypothesis over random graphs with isolated nodes, self-loops, multi-edges and directed edges;
+matrices, x_dst None and size, the MessagePassing aggregations, return_attention_weights, dropout in training
+through torch's own mask and at its limits); hypothesis over random graphs with isolated nodes, self-loops, multi-edges and directed edges;
 state dicts both ways; initialization; errors. The NumPy layer's backward by hand against finite differences
 and against autograd; permutation equivariance."""
 
@@ -192,6 +192,15 @@ def test_matches_pyg_without_target_features_and_with_size():
     _compare(3, 2, (xs, _features(rng, 4, 3)), _graph(rng, 6, 4, 10), size=(6, 4), heads=2)
 
 
+@pytest.mark.parametrize("aggr", ["add", "sum", "mean", "max", "min", "mul"])
+@pytest.mark.parametrize("concat", [True, False])
+def test_matches_pyg_aggregations(aggr, concat):
+    """PyG's layer passes ``aggr`` on to MessagePassing: the weighted messages reduced another way."""
+    rng = np.random.default_rng(12)
+    _compare(3, 2, _features(rng, 7, 3), _graph(rng, 7, 7, 16), heads=2, concat=concat, aggr=aggr, edge_dim=2,
+             edge_attr=_t(rng.normal(size=(16, 2))))
+
+
 @pytest.mark.parametrize("negative_slope", [0.2, 0.0, 1.0, -0.5, 3.0])
 def test_matches_pyg_negative_slope(negative_slope):
     rng = np.random.default_rng(2)
@@ -220,7 +229,7 @@ def test_matches_pyg_on_random_graphs(data):
                    negative_slope=data.draw(st.sampled_from([0.2, 0.01, 0.5])),
                    add_self_loops=data.draw(st.booleans()), edge_dim=edge_dim,
                    fill_value=data.draw(st.sampled_from(FILLS)), bias=data.draw(st.booleans()),
-                   residual=data.draw(st.booleans()))
+                   residual=data.draw(st.booleans()), aggr=data.draw(st.sampled_from(["add", "mean", "max"])))
     x = (_features(rng, n_src, in_src), _features(rng, n_dst, in_dst)) if bipartite else _features(rng, n_src, in_src)
     attr = None
     if edge_dim is not None or data.draw(st.booleans()):
@@ -313,7 +322,8 @@ def test_initialization_as_pyg_draws_it():
     (dict(in_channels=-1), "lazy"), (dict(in_channels=0), "in_channels"), (dict(out_channels=0), "out_channels"),
     (dict(heads=0), "heads"), (dict(dropout=1.5), "dropout"), (dict(dropout=-0.1), "dropout"),
     (dict(edge_dim=0), "edge_dim"), (dict(fill_value="median"), "fill_value"), (dict(concat="yes"), "concat"),
-    (dict(negative_slope=float("nan")), "negative_slope"), (dict(in_channels=(3, 4, 5)), "pair")])
+    (dict(negative_slope=float("nan")), "negative_slope"), (dict(in_channels=(3, 4, 5)), "pair"),
+    (dict(aggr="softmax"), "aggr")])
 def test_constructor_errors(options, match):
     args = dict(in_channels=3, out_channels=2) | options
     with pytest.raises(ValueError, match=match):
@@ -405,6 +415,9 @@ def _small(rng, n_src, n_dst, n_edges, in_src=3, in_dst=None, edge_dim=None, att
     (dict(heads=2, in_channels=(3, 4)), dict(n_dst=None, in_dst=4)),
     (dict(heads=2, in_channels=3, residual=True), dict(n_dst=4, in_dst=3)),
     (dict(heads=2, dropout=0.4, training=True), dict()),
+    (dict(heads=2, aggr="mean", edge_dim=2), dict(edge_dim=2)),
+    (dict(heads=2, aggr="max", concat=False), dict()),
+    (dict(heads=2, aggr="mul"), dict()),
 ])
 def test_numpy_backward_matches_finite_differences(options, graph):
     rng = np.random.default_rng(len(str(options)))
@@ -480,7 +493,8 @@ def test_numpy_and_torch_layers_draw_the_same_weights_and_agree():
 
 @pytest.mark.parametrize("options,match", [
     (dict(in_channels=-1), "lazy"), (dict(in_channels=0), "in_channels"), (dict(heads=0), "heads"),
-    (dict(dropout=1.5), "dropout"), (dict(fill_value="median"), "fill_value"), (dict(residual=1), "residual")])
+    (dict(dropout=1.5), "dropout"), (dict(fill_value="median"), "fill_value"), (dict(residual=1), "residual"),
+    (dict(aggr="median"), "aggr")])
 def test_numpy_constructor_errors(options, match):
     args = dict(in_channels=3, out_channels=2) | options
     with pytest.raises(ValueError, match=match):

@@ -16,7 +16,8 @@ a_e · Θ_e e_ji is there with ``edge_dim`` and edge features; the self-loops' e
 ``fill_value`` (a number, or a reduce over each node's incoming edges such as "mean").
 Conventions and parameter names are PyG's (see :mod:`companion._gat`); :mod:`companion.torch.gat` is the twin.
 
-The backward pass runs these steps in reverse: the aggregation's sum back to each edge (a gather), the
+The sum over the edges can be another of PyG's aggregations (``aggr``: "mean", "max", "min", "mul").
+The backward pass runs these steps in reverse: the aggregation back to each edge (for the sum, a gather), the
 softmax's Jacobian within each node's group (:func:`companion.np.graph.scatter_softmax_backward`), the
 LeakyReLU's slope, and each edge's gradients summed back at its source and target nodes (a scatter).
 """
@@ -105,7 +106,8 @@ def _scores(h_src, h_dst, edge_index, edge_attr, params, heads, c):
 
 
 def gat_conv_forward(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2, dropout=0.0,
-                     add_self_loops=True, fill_value="mean", training=False, edge_attr=None, size=None, rng=None):
+                     add_self_loops=True, fill_value="mean", training=False, edge_attr=None, size=None, aggr="add",
+                     rng=None):
     """One graph attention layer, as PyG's ``GATConv.forward``; returns ((out, (edge_index', alpha)), cache).
 
     edge_index' (2, E') is the edge list the attention ran over (self-loops removed, then one added per
@@ -114,7 +116,8 @@ def gat_conv_forward(x, edge_index, params, heads=1, *, concat=True, negative_sl
 
     Shapes: x (N, in) or a pair (x_src (N_s, in_src), x_dst (N_t, in_dst) or None); edge_index (2, E);
     edge_attr (E,) or (E, edge_dim) or None; ``params`` {PyG name: array} (see :mod:`companion._gat`);
-    ``size`` (N_s, N_t) or None. out is (N_t, H·C) with ``concat``, else (N_t, C).
+    ``size`` (N_s, N_t) or None. out is (N_t, H·C) with ``concat``, else (N_t, C). ``aggr`` combines the
+    weighted messages at each target: "add" (the paper's sum, PyG's default), "mean", "max", "min", "mul".
     """
     check_dropout(dropout)
     params, x_src, x_dst, edge_index, edge_attr, n_out, out_channels = _checked_inputs(
@@ -130,7 +133,8 @@ def gat_conv_forward(x, edge_index, params, heads=1, *, concat=True, negative_sl
     alpha, c["softmax"] = scatter_softmax_forward(leaky_relu(scores, negative_slope), edge_index[1], n_out)
     alpha, c["dropout"] = _dropout(alpha, dropout, training, rng)
     h_j = np.take(h_src, edge_index[0], axis=0)  # (E', H, C): each edge's source, projected
-    out = Groups(edge_index[1], n_out).sum((alpha[..., None] * h_j).reshape(len(h_j), c["width"]))  # (N_t, H·C)
+    messages = (alpha[..., None] * h_j).reshape(len(h_j), c["width"])  # (E', H·C)
+    out, c["aggr"] = scatter_forward(messages, edge_index[1], n_out, aggr)  # (N_t, H·C)
     out = out if concat else _heads(out, heads).mean(axis=1)
     if "res.weight" in params and x_dst is not None:
         res, c["res"] = linear_forward(x_dst, params["res.weight"])
@@ -185,12 +189,13 @@ def _edge_attr_backward(dh_edge, c, grads):
 def _aggregation_backward(dout, dalpha, c):
     """From d out (and d alpha): d h_src through the messages alpha_ji h_j (N_s, H·C), and d scores (E', H)
     through dropout, the softmax within each target's edges and the LeakyReLU."""
-    heads, (src, dst) = c["heads"], c["edge_index"]
+    heads, src = c["heads"], c["edge_index"][0]
     if c["concat"]:
         dagg = _heads(dout, heads)
     else:  # the mean over heads hands each head 1/H of the gradient
         dagg = np.repeat(dout[:, None, :] / heads, heads, axis=1)
-    dmessages = np.take(dagg, dst, axis=0)  # (E', H, C): the sum's gradient reaches each of its edges
+    # (E', H, C): the aggregation's gradient back to each of its edges (the whole of it, for a sum)
+    dmessages = scatter_backward(dagg.reshape(len(dagg), c["width"]), c["aggr"]).reshape(c["h_j"].shape)
     dalpha = (dmessages * c["h_j"]).sum(-1) + (0 if dalpha is None else np.asarray(dalpha))
     dh_src = Groups(src, c["h_src"].shape[0]).sum((c["alpha"][..., None] * dmessages).reshape(len(src),
                                                                                               c["width"]))
@@ -249,19 +254,19 @@ class GATConv(DictParams):
     ``forward`` returns out, or (out, (edge_index', alpha)) when ``return_attention_weights`` is true, and
     keeps (edge_index', alpha) in ``attention``. ``backward(dout, dalpha=None)`` returns dx (a pair for a
     pair), fills ``grads`` {PyG name: array} and ``grads_inputs`` {"edge_attr": array or None}. Dropout
-    draws from ``rng`` (NumPy's global generator when None) in training mode; ``in_channels=-1`` (lazy)
-    is not supported.
+    draws from ``rng`` (NumPy's global generator when None) in training mode. ``aggr`` is the MessagePassing
+    option PyG's layer passes on (scatter reductions only); ``in_channels=-1`` (lazy) is not supported.
     """
 
     def __init__(self, in_channels, out_channels, heads=1, concat=True, negative_slope=0.2, dropout=0.0,
-                 add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, rng=None,
-                 dtype=np.float64):
+                 add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, aggr="add",
+                 rng=None, dtype=np.float64):
         check_gat_options(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
-                          edge_dim, fill_value, bias, residual)
+                          edge_dim, fill_value, bias, residual, aggr)
         self.in_channels = tuple(in_channels) if isinstance(in_channels, (tuple, list)) else in_channels
         self.out_channels, self.heads, self.concat = out_channels, heads, concat
         self.negative_slope, self.dropout, self.add_self_loops = negative_slope, dropout, add_self_loops
-        self.edge_dim, self.fill_value, self.residual = edge_dim, fill_value, residual
+        self.edge_dim, self.fill_value, self.residual, self.aggr = edge_dim, fill_value, residual, aggr
         self.rng, self.dtype = rng, dtype
         self._params = gat_init(in_channels, out_channels, heads, concat, edge_dim, bias, residual, rng, dtype)
         self.grads, self.grads_inputs, self.attention, self._cache = {}, {}, None, None
@@ -276,7 +281,7 @@ class GATConv(DictParams):
         (out, self.attention), self._cache = gat_conv_forward(
             x, edge_index, self._params, self.heads, concat=self.concat, negative_slope=self.negative_slope,
             dropout=self.dropout, add_self_loops=self.add_self_loops, fill_value=self.fill_value,
-            training=self.training, edge_attr=edge_attr, size=size, rng=self.rng)
+            training=self.training, edge_attr=edge_attr, size=size, aggr=self.aggr, rng=self.rng)
         return (out, self.attention) if return_attention_weights else out
 
     __call__ = forward

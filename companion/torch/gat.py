@@ -31,7 +31,7 @@ def _edge_scores(edge_attr, params, heads):
 
 
 def gat_conv(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2, dropout=0.0, add_self_loops=True,
-             fill_value="mean", training=False, edge_attr=None, size=None):
+             fill_value="mean", training=False, edge_attr=None, size=None, aggr="add"):
     """One graph attention layer, as PyG's ``GATConv.forward``; returns (out, (edge_index', alpha)).
 
     edge_index' is the edge list the attention ran over (self-loops removed, then one per node added, when
@@ -39,7 +39,8 @@ def gat_conv(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2,
 
     Shapes: x (N, in) or a pair (x_src (N_s, in_src), x_dst (N_t, in_dst) or None); edge_index (2, E);
     edge_attr (E,) or (E, edge_dim) or None; ``params`` {PyG name: tensor} (see :mod:`companion._gat`);
-    ``size`` (N_s, N_t) or None. out is (N_t, H·C) with ``concat``, else (N_t, C).
+    ``size`` (N_s, N_t) or None. out is (N_t, H·C) with ``concat``, else (N_t, C). ``aggr`` combines the
+    weighted messages at each target: "add" (the paper's sum, PyG's default), "mean", "max", "min", "mul".
     """
     check_dropout(dropout)
     params = {k: v for k, v in params.items() if v is not None}
@@ -67,7 +68,7 @@ def gat_conv(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2,
         scores = scores + _edge_scores(edge_attr, params, heads)
     alpha = scatter_softmax(F.leaky_relu(scores, negative_slope), dst, num_nodes=n_out)
     alpha = F.dropout(alpha, p=dropout, training=training)
-    out = scatter(alpha.unsqueeze(-1) * h_src[src], dst, dim_size=n_out, reduce="sum")  # (N_t, H, C)
+    out = scatter(alpha.unsqueeze(-1) * h_src[src], dst, dim_size=n_out, reduce=aggr)  # (N_t, H, C)
     out = out.reshape(n_out, heads * h_src.shape[2]) if concat else out.mean(dim=1)
     if res is not None:
         out = out + res
@@ -78,19 +79,19 @@ def gat_conv(x, edge_index, params, heads=1, *, concat=True, negative_slope=0.2,
 
 class GATConv(torch.nn.Module):
     """PyG's ``GATConv``: its constructor, parameter names and results, computed by :func:`gat_conv`;
-    parameters drawn from a NumPy ``rng`` as the NumPy twin draws them. ``in_channels=-1`` (lazy) is not
-    supported. After each forward pass ``attention`` holds (edge_index', alpha (E', H))."""
+    parameters drawn from a NumPy ``rng`` as the NumPy twin draws them. ``aggr`` is the MessagePassing option
+    PyG's layer passes on (scatter reductions only); ``in_channels=-1`` (lazy) is not supported. After each forward pass ``attention`` holds (edge_index', alpha (E', H))."""
 
     def __init__(self, in_channels, out_channels, heads=1, concat=True, negative_slope=0.2, dropout=0.0,
-                 add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, rng=None,
-                 device=None, dtype=None):
+                 add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, aggr="add",
+                 rng=None, device=None, dtype=None):
         super().__init__()
         check_gat_options(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
-                          edge_dim, fill_value, bias, residual)
+                          edge_dim, fill_value, bias, residual, aggr)
         self.in_channels = tuple(in_channels) if isinstance(in_channels, (tuple, list)) else in_channels
         self.out_channels, self.heads, self.concat = out_channels, heads, concat
         self.negative_slope, self.dropout, self.add_self_loops = negative_slope, dropout, add_self_loops
-        self.edge_dim, self.fill_value, self.residual = edge_dim, fill_value, residual
+        self.edge_dim, self.fill_value, self.residual, self.aggr = edge_dim, fill_value, residual, aggr
         self.attention = None
         _linear_maps(self, gat_init(in_channels, out_channels, heads, concat, edge_dim, bias, residual, rng), dtype,
                     device)
@@ -115,7 +116,7 @@ class GATConv(torch.nn.Module):
         out, self.attention = gat_conv(
             x, edge_index, dict(self.named_parameters()), self.heads, concat=self.concat,
             negative_slope=self.negative_slope, dropout=self.dropout, add_self_loops=self.add_self_loops,
-            fill_value=self.fill_value, training=self.training, edge_attr=edge_attr, size=size)
+            fill_value=self.fill_value, training=self.training, edge_attr=edge_attr, size=size, aggr=self.aggr)
         return (out, self.attention) if return_attention_weights else out
 
     def extra_repr(self):
