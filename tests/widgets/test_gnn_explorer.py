@@ -31,7 +31,7 @@ def test_controls_retrain_and_the_summary_follows():
     panel.layers.value = 1
     assert panel.result.hidden.shape == (34, 34)                        # one layer reads the features
     assert f"{panel.result.spread:.3f}" in panel.summary.value
-    assert panel.layers.max == 12 and panel.aggr.options == ("mean", "sum", "max")
+    assert panel.layers.max == 12 and tuple(panel.aggr.options) == ("mean", "sum", "max")
 
 
 def test_deep_stacks_smooth_the_last_hidden_layer():
