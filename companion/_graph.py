@@ -44,18 +44,7 @@ def check_index(index, name="index", size=None, length=None):
         raise ValueError(f"{name} must hold integers (node or graph ids), got dtype {index.dtype}")
     if length is not None and shape_of(index)[0] != length:
         raise ValueError(f"{name} has {shape_of(index)[0]} entries but the values have {length} rows")
-    if size is not None:
-        size = check_count(size, "dim_size" if name == "index" else "size")
-    if shape_of(index)[0] == 0:
-        return 0 if size is None else size
-    low, high = _min_max(index)
-    if low < 0:
-        raise ValueError(f"{name} must not be negative, got {low}")
-    if size is None:
-        return high + 1
-    if high >= size:
-        raise ValueError(f"{name} holds {high}, out of range for size {size} (ids must lie in [0, {size}))")
-    return size
+    return _check_ids(index, size, "dim_size" if name == "index" else "size", name)
 
 
 def check_edge_index(edge_index, num_nodes=None):
@@ -65,18 +54,27 @@ def check_edge_index(edge_index, num_nodes=None):
                          f"got shape {shape_of(edge_index)}")
     if not _is_integer(edge_index):
         raise ValueError(f"edge_index must hold integer node ids, got dtype {edge_index.dtype}")
-    if num_nodes is not None:
-        num_nodes = check_count(num_nodes, "num_nodes")
-    if shape_of(edge_index)[1] == 0:
-        return 0 if num_nodes is None else num_nodes
-    low, high = _min_max(edge_index)
+    return _check_ids(edge_index, num_nodes, "num_nodes", "edge_index", "node ")
+
+
+def _check_ids(ids, count, count_name, name, noun=""):
+    """The range check of :func:`check_index` and :func:`check_edge_index`: every id in [0, count).
+
+    Returns ``count`` (checked as ``count_name``), or ``ids.max() + 1`` where it is None (0 for no ids).
+    """
+    if count is not None:
+        count = check_count(count, count_name)
+    if shape_of(ids)[-1] == 0:
+        return 0 if count is None else count
+    low, high = _min_max(ids)
     if low < 0:
-        raise ValueError(f"edge_index must not hold negative node ids, got {low}")
-    if num_nodes is None:
+        raise ValueError(f"{name} must not hold negative {noun}ids, got {low}")
+    if count is None:
         return high + 1
-    if high >= num_nodes:
-        raise ValueError(f"edge_index holds node {high}, out of range for num_nodes={num_nodes}")
-    return num_nodes
+    if high >= count:
+        raise ValueError(f"{name} holds {noun}{high}, out of range for {count_name}={count} "
+                         f"(ids must lie in [0, {count}))")
+    return count
 
 
 def check_edge_values(values, edge_index, name="edge_weight", ranks=(1,)):
