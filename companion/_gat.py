@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from companion._graph import check_fill_value, check_reduce
-from companion._validate import check_positive_int, check_real, shape_of
+from companion._validate import check_param_shapes, check_positive_int, check_real, shape_of
 
 
 def _is_pair(in_channels):
@@ -125,12 +125,7 @@ def check_params(params, heads, concat=True):
         raise ValueError(f"lin_edge.weight must be 2-D (heads·out_channels, edge_dim), got {shape_of(edge)}")
     want = param_shapes((in_src, in_dst) if bipartite else in_src, out_channels, heads, concat, edge_dim,
                         params.get("bias") is not None, params.get("res.weight") is not None)
-    for name, wanted in want.items():
-        if params.get(name) is None:
-            raise ValueError(f"params needs {name!r} with shape {wanted}")
-        if shape_of(params[name]) != wanted:
-            raise ValueError(f"{name} must have shape {wanted} (heads {heads}, out_channels {out_channels}, "
-                             f"concat {concat}), got {shape_of(params[name])}")
+    check_param_shapes(params, want, f" (heads {heads}, out_channels {out_channels}, concat {concat})")
     extra = sorted(set(k for k, v in params.items() if v is not None) - set(want))
     if extra:
         raise ValueError(f"unexpected parameters {extra}")

@@ -15,7 +15,7 @@ The checks look at shapes and dtypes only, so they serve NumPy arrays and torch 
 import numpy as np
 
 from companion._init import dense_init, xavier_normal, xavier_uniform
-from companion._validate import check_positive_int, shape_of
+from companion._validate import check_param_shapes, check_positive_int, shape_of
 
 
 def param_names(same_embed_dim=True, bias=True, add_bias_kv=False):
@@ -95,12 +95,7 @@ def _check_params(params, embed_dim_q, kdim, vdim):
     has_bias_kv = params.get("bias_k") is not None or params.get("bias_v") is not None
     if has_bias_kv:
         want.update({"bias_k": (1, 1, embed_dim), "bias_v": (1, 1, embed_dim)})
-    for name, shape in want.items():
-        if params.get(name) is None:
-            raise ValueError(f"params needs {name!r} with shape {shape}")
-        if shape_of(params[name]) != shape:
-            raise ValueError(f"{name} must have shape {shape} for embed_dim {embed_dim}, "
-                             f"kdim {kdim}, vdim {vdim}; got {shape_of(params[name])}")
+    check_param_shapes(params, want, f" (embed_dim {embed_dim}, kdim {kdim}, vdim {vdim})")
     if embed_dim_q != embed_dim:
         raise ValueError(f"query has {embed_dim_q} features but the layer's embed_dim is {embed_dim}")
     if not separate and (kdim != embed_dim or vdim != embed_dim):

@@ -19,7 +19,7 @@ import numpy as np
 from companion._init import dense_init
 from companion._multihead import check_dropout, check_sizes, mha_init
 from companion._multihead import param_names as mha_param_names
-from companion._validate import check_eps, check_positive_int, shape_of
+from companion._validate import check_eps, check_param_shapes, check_positive_int, shape_of
 
 # torch's layers accept "relu" and "gelu" as strings (and any callable); the book's layers also take these
 # element-wise names from companion's activation registry, which the NumPy backward can differentiate.
@@ -101,10 +101,7 @@ def check_params(params, decoder):
     want.update({f"{norm}.weight": (d_model,) for norm in norm_names(decoder)})
     want.update({"linear1.bias": (dim_feedforward,), "linear2.bias": (d_model,)})
     want.update({f"{norm}.bias": (d_model,) for norm in norm_names(decoder)})
-    for name, shape in want.items():
-        if params.get(name) is not None and shape_of(params[name]) != shape:
-            raise ValueError(f"{name} must have shape {shape} for d_model {d_model} and dim_feedforward "
-                             f"{dim_feedforward}; got {shape_of(params[name])}")
+    check_param_shapes(params, want, f" (d_model {d_model}, dim_feedforward {dim_feedforward})", optional=True)
     return d_model
 
 

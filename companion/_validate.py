@@ -47,6 +47,21 @@ def check_finite(x, name):
         raise NonFiniteError(f"{name} has {bad} non-finite value(s) (NaN or inf); shape {shape_of(x)}")
 
 
+def check_param_shapes(params, want, context="", optional=False):
+    """Each parameter named in ``want`` (name -> shape) is in ``params`` with that shape.
+
+    ``context`` (e.g. " (embed_dim 8, kdim 8, vdim 8)") follows the wanted shape in the message, saying
+    where it comes from; ``optional=True`` passes over the names that are missing or None.
+    """
+    for name, shape in want.items():
+        if params.get(name) is None:
+            if optional:
+                continue
+            raise ValueError(f"params needs {name!r} with shape {shape}")
+        if shape_of(params[name]) != shape:
+            raise ValueError(f"{name} must have shape {shape}{context}, got {shape_of(params[name])}")
+
+
 def check_same_shape(a, b, name_a, name_b):
     if shape_of(a) != shape_of(b):
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got {shape_of(a)} and {shape_of(b)}")
