@@ -74,6 +74,18 @@ def check_gat_options(in_channels, out_channels, heads=1, concat=True, negative_
             raise ValueError(f"{name} must be True or False, got {flag!r}")
 
 
+def store_options(layer, in_channels, out_channels, heads=1, concat=True, negative_slope=0.2, dropout=0.0,
+                  add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, aggr="add"):
+    """The constructor's shared part in both backends: :func:`check_gat_options`, then the options kept on
+    ``layer`` under PyG's attribute names (``bias`` is not kept: the parameters say whether there is one)."""
+    check_gat_options(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops, edge_dim,
+                      fill_value, bias, residual, aggr)
+    layer.in_channels = tuple(in_channels) if isinstance(in_channels, (tuple, list)) else in_channels
+    layer.out_channels, layer.heads, layer.concat = out_channels, heads, concat
+    layer.negative_slope, layer.dropout, layer.add_self_loops = negative_slope, dropout, add_self_loops
+    layer.edge_dim, layer.fill_value, layer.residual, layer.aggr = edge_dim, fill_value, residual, aggr
+
+
 def check_dropout(p):
     """The attention dropout rate: a real number in [0, 1] (1 drops every coefficient, as F.dropout does)."""
     check_real(p, "dropout")

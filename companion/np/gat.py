@@ -24,8 +24,8 @@ LeakyReLU's slope, and each edge's gradients summed back at its source and targe
 
 import numpy as np
 
-from companion._gat import (check_dropout, check_edge_attr, check_gat_options, check_loop_fill, check_node_features,
-                            check_params, gat_init, self_loop_nodes)
+from companion._gat import (check_dropout, check_edge_attr, check_loop_fill, check_node_features,
+                            check_params, gat_init, self_loop_nodes, store_options)
 from companion._gnn import bipartite_edges, node_pair, out_size
 from companion.np._state import DictParams
 from companion.np.activations import leaky_relu, leaky_relu_derivative
@@ -261,12 +261,8 @@ class GATConv(DictParams):
     def __init__(self, in_channels, out_channels, heads=1, concat=True, negative_slope=0.2, dropout=0.0,
                  add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, aggr="add",
                  rng=None, dtype=np.float64):
-        check_gat_options(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
-                          edge_dim, fill_value, bias, residual, aggr)
-        self.in_channels = tuple(in_channels) if isinstance(in_channels, (tuple, list)) else in_channels
-        self.out_channels, self.heads, self.concat = out_channels, heads, concat
-        self.negative_slope, self.dropout, self.add_self_loops = negative_slope, dropout, add_self_loops
-        self.edge_dim, self.fill_value, self.residual, self.aggr = edge_dim, fill_value, residual, aggr
+        store_options(self, in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
+                      edge_dim, fill_value, bias, residual, aggr)
         self.rng, self.dtype = rng, dtype
         self._params = gat_init(in_channels, out_channels, heads, concat, edge_dim, bias, residual, rng, dtype)
         self.grads, self.grads_inputs, self.attention, self._cache = {}, {}, None, None

@@ -10,8 +10,8 @@ over its incoming edges j -> i (and itself, with ``add_self_loops``).
 import torch
 import torch.nn.functional as F
 
-from companion._gat import (check_dropout, check_edge_attr, check_gat_options, check_loop_fill, check_node_features,
-                            check_params, gat_init, self_loop_nodes)
+from companion._gat import (check_dropout, check_edge_attr, check_loop_fill, check_node_features,
+                            check_params, gat_init, self_loop_nodes, store_options)
 from companion._gnn import bipartite_edges, node_pair, out_size
 from companion.torch.dense import as_tensor
 from companion.torch.gnn import _linear_maps
@@ -86,12 +86,8 @@ class GATConv(torch.nn.Module):
                  add_self_loops=True, edge_dim=None, fill_value="mean", bias=True, residual=False, *, aggr="add",
                  rng=None, device=None, dtype=None):
         super().__init__()
-        check_gat_options(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
-                          edge_dim, fill_value, bias, residual, aggr)
-        self.in_channels = tuple(in_channels) if isinstance(in_channels, (tuple, list)) else in_channels
-        self.out_channels, self.heads, self.concat = out_channels, heads, concat
-        self.negative_slope, self.dropout, self.add_self_loops = negative_slope, dropout, add_self_loops
-        self.edge_dim, self.fill_value, self.residual, self.aggr = edge_dim, fill_value, residual, aggr
+        store_options(self, in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
+                      edge_dim, fill_value, bias, residual, aggr)
         self.attention = None
         _linear_maps(self, gat_init(in_channels, out_channels, heads, concat, edge_dim, bias, residual, rng), dtype,
                     device)
