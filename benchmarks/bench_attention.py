@@ -14,44 +14,26 @@ timings on a shared machine are noisy, so each time is the best of several repea
 calls alternating so that both meet the same load.
 """
 
-from _timing import ONE_THREAD, best_times, limit_threads  # first: sets the thread variables
+from _timing import best_times, limit_threads  # first: sets the thread variables
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import companion.np as cnp  # noqa: E402
+from _layers import DTYPES, numpy_step, print_threads, torch_step  # noqa: E402
 
 limit_threads(torch)
 # (name, N, L, E, heads): chapter 10's small encoders, then a larger size
 SIZES = [("chapter", 32, 32, 64, 4), ("larger", 16, 128, 256, 8)]
 
 
-def numpy_step(layer, x, dout, need_weights):
-    """Forward and backward of the NumPy layer (self-attention), gradient of L = Σ output ⊙ dout."""
-    def step():
-        layer.forward(x, x, x, need_weights=need_weights)
-        layer.backward(dout)
-    return step
-
-
-def torch_step(net, x, dout, need_weights):
-    """The same with torch.nn.MultiheadAttention and autograd (the input's gradient too)."""
-    def step():
-        net.zero_grad()
-        x.grad = None
-        out, _ = net(x, x, x, need_weights=need_weights)
-        (out * dout).sum().backward()
-    return step
-
-
 def main():
     rng = np.random.default_rng(0)
-    dtypes = [("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)]
-    print(f"threads: {'one' if ONE_THREAD else 'default'} (torch uses {torch.get_num_threads()})")
+    print_threads()
     print(f"{'size':<8} {'N':>3} {'L':>4} {'E':>4} {'H':>2} {'dtype':<8} {'weights':<7} {'numpy ms':>9} "
           f"{'torch ms':>9} {'ratio':>6}")
     for name, batch, length, embed_dim, heads in SIZES:
-        for dtype_name, np_dtype, torch_dtype in dtypes:
+        for dtype_name, np_dtype, torch_dtype in DTYPES:
             layer = cnp.MultiheadAttention(embed_dim, heads, batch_first=True, rng=rng, dtype=np_dtype)
             net = torch.nn.MultiheadAttention(embed_dim, heads, batch_first=True, dtype=torch_dtype)
             net.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
@@ -59,8 +41,9 @@ def main():
             dout = rng.normal(size=(batch, length, embed_dim)).astype(np_dtype)
             x_t = torch.tensor(x, requires_grad=True)
             for need_weights in (True, False):
-                t_np, t_torch = best_times([numpy_step(layer, x, dout, need_weights),
-                                            torch_step(net, x_t, torch.tensor(dout), need_weights)])
+                t_np, t_torch = best_times([numpy_step(layer, (x, x, x), dout, need_weights=need_weights),
+                                            torch_step(net, (x_t, x_t, x_t), torch.tensor(dout),
+                                                       need_weights=need_weights)])
                 print(f"{name:<8} {batch:>3} {length:>4} {embed_dim:>4} {heads:>2} {dtype_name:<8} "
                       f"{str(need_weights):<7} {1e3 * t_np:>9.2f} {1e3 * t_torch:>9.2f} {t_np / t_torch:>6.2f}")
 

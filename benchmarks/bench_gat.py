@@ -11,41 +11,26 @@ with respect to x and every parameter, in eval mode (no dropout). Prints times a
 nothing: each time is the best of several repeats, the libraries' calls alternating under the same load.
 """
 
-from _timing import ONE_THREAD, best_times  # first: sets the thread variables
+import _timing  # noqa: F401  (first: sets the thread variables)
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from torch_geometric.nn import GATConv as PygGAT  # noqa: E402
 
 import companion.np as cnp  # noqa: E402
 import companion.torch as ct  # noqa: E402
-from bench_gnn import CPU, graphs, numpy_step, torch_step  # noqa: E402  (GCNConv's graphs and steps; one thread)
+from bench_gnn import CPU, graph_layer_table  # noqa: E402  (GCNConv's graphs and table; one thread)
+
+
+def gat_layers(in_channels, width, np_dtype, torch_dtype, rng):
+    """width = heads * out_channels with heads = √width (karate: 4 heads of 4; random: 8 heads of 8), eval mode."""
+    heads = int(np.sqrt(width))
+    return (heads, cnp.GATConv(in_channels, width // heads, heads=heads, rng=rng, dtype=np_dtype).eval(),
+            ct.GATConv(in_channels, width // heads, heads=heads, dtype=torch_dtype, device=CPU).eval(),
+            PygGAT(in_channels, width // heads, heads=heads).to(torch_dtype).eval())
 
 
 def main():
-    rng = np.random.default_rng(0)
-    dtypes = [("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)]
-    print(f"threads: {'one' if ONE_THREAD else 'default'} (torch uses {torch.get_num_threads()})")
-    print(f"{'graph':<7} {'N':>6} {'E':>7} {'heads':>5} {'dtype':<8} {'numpy ms':>9} {'ours ms':>8} {'PyG ms':>8} "
-          f"{'numpy/PyG':>9} {'ours/PyG':>8}")
-    for name, x, edge_index, width in graphs(rng):
-        heads = int(np.sqrt(width))
-        in_channels = x.shape[1]
-        for dtype_name, np_dtype, torch_dtype in dtypes:
-            layer = cnp.GATConv(in_channels, width // heads, heads=heads, rng=rng, dtype=np_dtype).eval()
-            ours = ct.GATConv(in_channels, width // heads, heads=heads, dtype=torch_dtype, device=CPU).eval()
-            pyg = PygGAT(in_channels, width // heads, heads=heads).to(torch_dtype).eval()
-            state = {k: torch.from_numpy(v) for k, v in layer.state_dict().items()}
-            ours.load_state_dict(state)
-            pyg.load_state_dict(state)
-            xs, dout = x.astype(np_dtype), rng.normal(size=(x.shape[0], width)).astype(np_dtype)
-            x_t, ei_t, dout_t = torch.tensor(xs, requires_grad=True), torch.from_numpy(edge_index), torch.tensor(dout)
-            t_np, t_ours, t_pyg = best_times([numpy_step(layer, xs, edge_index, dout),
-                                              torch_step(ours, x_t, ei_t, dout_t),
-                                              torch_step(pyg, x_t, ei_t, dout_t)])
-            print(f"{name:<7} {x.shape[0]:>6} {edge_index.shape[1]:>7} {heads:>5} {dtype_name:<8} "
-                  f"{1e3 * t_np:>9.2f} {1e3 * t_ours:>8.2f} {1e3 * t_pyg:>8.2f} {t_np / t_pyg:>9.2f} "
-                  f"{t_ours / t_pyg:>8.2f}")
+    graph_layer_table("heads", gat_layers)
 
 
 if __name__ == "__main__":
