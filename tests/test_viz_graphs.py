@@ -91,6 +91,8 @@ def test_embeddings_and_their_animation_keep_fixed_axes():
     ax = anim._fig.axes[0]
     anim._func(2)
     assert ax.get_title() == "update 10: 100% of unlabelled nodes right"
+    np.testing.assert_allclose(np.concatenate([c.get_offsets() for c in ax.collections]),  # the points moved
+                               frames[2][[0, 3, 1, 2]])
     lim = ax.get_xlim()
     anim._func(0)
     assert ax.get_xlim() == lim and lim[0] < frames[..., 0].min() and lim[1] > frames[..., 0].max()
