@@ -115,5 +115,8 @@ def draw_molecules(mols, ncols=4, highlight=True, titles=None, size=(2.9, 2.2)):
             draw_molecule(mols[k], ax=ax, highlight=highlight, title=None if titles is None else titles[k])
         else:
             ax.axis("off")
-    fig.tight_layout()
+    height = size[1] * nrows
+    # room for each panel's title (about a quarter inch); tight_layout would measure every bond to find it
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.25 / height, wspace=0.05,
+                        hspace=0.25 / (size[1] - 0.25))
     return fig
