@@ -10,6 +10,7 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from companion.viz import graphs as viz_graphs  # noqa: E402
 from companion.viz.graphs import (draw_attention, draw_graph, embedding_animation, graph_layout,  # noqa: E402
                                   plot_embeddings, plot_graph_and_matrices, plot_matrix, plot_smoothing)
 
@@ -24,7 +25,12 @@ def close_figures():
 
 def test_layout_is_deterministic_and_follows_path_distances():
     pos = graph_layout(PATH)
-    np.testing.assert_array_equal(pos, graph_layout(PATH))
+    cached = graph_layout(PATH)
+    np.testing.assert_array_equal(pos, cached)
+    cached[0] = 99.0                                             # the caller gets a copy: the cache keeps its own
+    np.testing.assert_array_equal(graph_layout(PATH), pos)
+    viz_graphs._LAYOUTS.clear()
+    np.testing.assert_array_equal(graph_layout(PATH), pos)       # deterministic: computed afresh, the same
     assert pos.shape == (4, 2)
     dist = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
     assert dist[0, 3] > dist[0, 2] > dist[0, 1]                  # the ends of the path lie farthest apart

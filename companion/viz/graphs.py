@@ -31,15 +31,24 @@ def _nx_graph(edge_index, num_nodes, directed=False):
     return graph
 
 
+_LAYOUTS = {}  # (N, edges) -> positions: the layout takes about half a second, and the page and its panel ask twice
+
+
 def graph_layout(edge_index, num_nodes=None):
     """Node positions (N, 2) by the Kamada-Kawai layout (deterministic: no random start), which places
-    nodes so that their distances on the page follow their shortest-path distances in the graph."""
+    nodes so that their distances on the page follow their shortest-path distances in the graph. Layouts
+    of graphs seen before come from a small cache (a fresh copy each time)."""
     import networkx as nx
 
     edge_index = _edge_index(edge_index)
     n = _num_nodes(edge_index, num_nodes)
-    pos = nx.kamada_kawai_layout(_nx_graph(edge_index, n))
-    return np.array([pos[i] for i in range(n)])
+    key = (n, edge_index.tobytes())
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) >= 16:
+            _LAYOUTS.clear()
+        pos = nx.kamada_kawai_layout(_nx_graph(edge_index, n))
+        _LAYOUTS[key] = np.array([pos[i] for i in range(n)])
+    return _LAYOUTS[key].copy()
 
 
 def _node_colours(n, labels, values):
