@@ -28,10 +28,16 @@ def check_finite(x, name):
     sum NaN or infinite, so a finite sum proves x finite at the cost of one reduction (torch's isfinite is
     several element-wise passes). Only a non-finite sum, from a bad entry or from finite values whose sum
     overflows, pays for the exact count.
+
+    Under torch.export, torch.compile or the ONNX exporter (``torch.compiler.is_compiling()``) the check is
+    skipped: it branches on a value, which a traced graph cannot hold; the exported graph's caller checks
+    its inputs instead (see :mod:`companion.deploy.export`).
     """
     if hasattr(x, "detach"):  # a torch tensor: count on its own device, move one number
         import torch
 
+        if torch.compiler.is_compiling():
+            return
         x = x.detach()
         if (x.is_floating_point() or x.is_complex()) and bool(torch.isfinite(x.sum())):
             return
