@@ -1,0 +1,416 @@
+"""Data-parallel training on PyTorch's own distributed engine, and the all-reduce under it done by hand.
+
+Two halves:
+
+* **All-reduce explained by doing it.** :func:`ring_all_reduce` simulates ``p`` workers in NumPy: a
+  reduce-scatter (``p - 1`` steps; afterwards each worker owns the full sum of one chunk) then an
+  all-gather (``p - 1`` steps; the owned sums travel round the ring), logging the bytes each worker
+  sends at each step. :func:`ring_all_reduce_cost` is the usual cost model of that algorithm
+  {cite}`patarasuk2009bandwidth,thakur2005optimization`.
+* **The trainer under torchrun.** ``python -m companion.distributed train --out DIR`` trains a small MLP
+  on the 8x8 digits with ``DistributedDataParallel`` (gloo on CPU, NCCL with CUDA), a
+  ``DistributedSampler`` with a fixed seed, logging and atomic checkpoints on rank 0 only. Run it under
+  ``torchrun`` with :func:`launch` (a subprocess, so it works from a notebook cell, where ``mp.spawn``
+  cannot pickle functions defined in the cell); run :func:`train` in-process for the one-process
+  reference with the same global batch.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+PHASES = ("reduce-scatter", "all-gather")
+
+
+# --- all-reduce, by hand -------------------------------------------------------------------------------
+
+def _check_workers(arrays):
+    if not isinstance(arrays, (list, tuple)) or len(arrays) == 0:
+        raise ValueError("ring_all_reduce needs a non-empty list with one array per worker")
+    arrays = [np.asarray(a) for a in arrays]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"every worker's array must have the same shape, got {sorted(shapes)}")
+    if any(a.dtype.kind not in "iufc" for a in arrays):
+        raise ValueError(f"arrays must be numeric, got dtypes {sorted({str(a.dtype) for a in arrays})}")
+    return arrays
+
+
+def ring_all_reduce(chunks_per_worker):
+    """Sum the workers' arrays with a ring all-reduce; every worker ends with the whole sum.
+
+    Each worker's array (any shape, the same for all ``p`` workers) is flattened and cut into ``p``
+    chunks (``np.array_split``: sizes differ by at most one). Worker ``i`` sends only to worker
+    ``(i + 1) % p``; all sends of a step happen at once.
+
+    * reduce-scatter, step ``s = 0 .. p-2``: worker ``i`` sends chunk ``(i - s) % p``; the receiver adds
+      it to its own copy. Afterwards worker ``i`` holds the full sum of chunk ``(i + 1) % p``.
+    * all-gather, step ``s = 0 .. p-2``: worker ``i`` sends chunk ``(i + 1 - s) % p``; the receiver
+      overwrites its copy with it.
+
+    Each worker sends ``2 (p - 1)`` messages of about ``n / p`` elements: ``2 (p - 1) / p`` times the
+    array, nearly independent of ``p``, the bandwidth-optimal amount {cite}`patarasuk2009bandwidth`.
+
+    Args:
+        chunks_per_worker: list of ``p`` arrays, each of shape ``S`` (what each worker holds).
+    Returns:
+        ``(results, log)``: ``results`` a list of ``p`` arrays of shape ``S`` (each worker's copy of the
+        sum, in the inputs' common dtype); ``log`` a list of ``2 (p - 1)`` dicts, one per step, with
+        ``phase``, ``step``, ``chunks`` (the chunk index each worker sends, length ``p``) and ``bytes``
+        (the bytes each worker sends, length ``p``).
+    """
+    arrays = _check_workers(chunks_per_worker)
+    p, shape = len(arrays), arrays[0].shape
+    dtype = np.result_type(*arrays)
+    buffers = [np.array_split(a.astype(dtype).ravel(), p) for a in arrays]  # buffers[worker][chunk]
+    log = []
+    for phase in PHASES:
+        for s in range(p - 1):
+            offset = -s if phase == "reduce-scatter" else 1 - s
+            chunks = [(i + offset) % p for i in range(p)]
+            sent = [buffers[i][c].copy() for i, c in enumerate(chunks)]  # every send reads the old state
+            for i, c in enumerate(chunks):
+                receiver = buffers[(i + 1) % p]
+                receiver[c] = receiver[c] + sent[i] if phase == "reduce-scatter" else sent[i]
+            log.append({"phase": phase, "step": s, "chunks": chunks, "bytes": [m.nbytes for m in sent]})
+    results = [np.concatenate(b).reshape(shape) for b in buffers]
+    return results, log
+
+
+def ring_all_reduce_cost(n_bytes, workers, bandwidth, latency=0.0):
+    """Seconds a ring all-reduce of ``n_bytes`` takes over ``workers`` in the alpha-beta model.
+
+    .. math:: T = 2\\,\\frac{p-1}{p}\\,\\frac{n}{B} + 2\\,(p-1)\\,\\alpha
+
+    with ``p`` workers, ``n`` bytes per worker, link bandwidth ``B`` (bytes per second, each direction)
+    and per-message latency ``alpha`` (seconds): ``2 (p - 1)`` steps, each sending ``n / p`` bytes.
+    The bandwidth term is the lower bound of Patarasuk and Yuan (2009) {cite}`patarasuk2009bandwidth`;
+    the same cost is derived for MPICH's reduce-scatter + all-gather all-reduce by Thakur et al. (2005)
+    {cite}`thakur2005optimization` (without the local reduction time, which this model leaves out).
+    """
+    for name, value in (("n_bytes", n_bytes), ("bandwidth", bandwidth), ("latency", latency)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if bandwidth == 0:
+        raise ValueError("bandwidth must be > 0 (bytes per second)")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    p = int(workers)
+    return 2 * (p - 1) / p * n_bytes / bandwidth + 2 * (p - 1) * latency
+
+
+def allreduce_inputs(numel, world_size, seed=0):
+    """The float64 vectors, shape ``(numel,)``, that rank ``r`` of the ``allreduce`` command sums:
+    ``default_rng(seed + r).standard_normal(numel)`` for each ``r < world_size``."""
+    return [np.random.default_rng(seed + r).standard_normal(numel) for r in range(world_size)]
+
+
+# --- launching torchrun --------------------------------------------------------------------------------
+
+class LaunchError(RuntimeError):
+    """torchrun failed or ran past its timeout; the message carries the workers' stderr."""
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(module_args, nproc=2, timeout=120.0, threads=1):
+    """Run ``torchrun --nproc-per-node nproc -m module_args...`` on this machine; return its stdout.
+
+    ``module_args`` is a list of strings, a module first (``["companion.distributed", "train", "--out",
+    "run"]``). The rendezvous is on 127.0.0.1 at a free port; each worker gets ``OMP_NUM_THREADS=threads``
+    and this package on its ``PYTHONPATH``. Past ``timeout`` seconds the whole process group is killed.
+    Raises :class:`LaunchError` with the exit code and the tail of the workers' stderr on failure.
+    """
+    if not isinstance(module_args, (list, tuple)) or not module_args or \
+            not all(isinstance(a, str) for a in module_args):
+        raise ValueError(f"module_args must be a non-empty list of strings, got {module_args!r}")
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise ValueError(f"nproc must be an integer >= 1, got {nproc!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", str(nproc),
+               "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", *module_args]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)  # its own group: a timeout kills the workers too
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise LaunchError(f"torchrun ran past its timeout of {timeout} s; workers' stderr:\n{err[-4000:]}") \
+            from None
+    if proc.returncode != 0:
+        raise LaunchError(f"torchrun exited with code {proc.returncode}; workers' stderr:\n{err[-4000:]}")
+    return out
+
+
+# --- the trainer ---------------------------------------------------------------------------------------
+
+@dataclass
+class TrainConfig:
+    """What ``train`` needs. ``global_batch`` is summed over all ranks (each gets ``global_batch /
+    world_size``); ``accumulate`` splits each rank's batch into that many micro-batches, synchronizing
+    gradients only on the last (``no_sync`` on the others). ``n_train`` digits are used, cut down to a
+    multiple of ``global_batch`` so every rank sees whole, equal batches."""
+
+    out: str = ""
+    epochs: int = 3
+    global_batch: int = 64
+    accumulate: int = 1
+    hidden: int = 32
+    lr: float = 0.1
+    momentum: float = 0.9
+    n_train: int = 1024
+    seed: int = 0
+    per_rank_weights: bool = False
+
+    def check(self, world_size):
+        for name in ("epochs", "global_batch", "accumulate", "hidden", "n_train"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.global_batch % world_size or (self.global_batch // world_size) % self.accumulate:
+            raise ValueError(f"global_batch {self.global_batch} must split evenly over {world_size} rank(s) "
+                             f"and then into accumulate={self.accumulate} micro-batches")
+        if self.n_train < self.global_batch:
+            raise ValueError(f"n_train {self.n_train} is smaller than global_batch {self.global_batch}")
+
+
+def digits_dataset(n_train, global_batch, seed=0):
+    """A TensorDataset of the first ``n_train`` digits in a seeded shuffle, cut to a multiple of
+    ``global_batch``: X (N, 64) float32 in [0, 1], y (N,) int64."""
+    import torch
+
+    from companion.data.shipped import load_digits
+
+    X, y = load_digits()
+    order = np.random.default_rng(seed).permutation(len(y))[:n_train]
+    order = order[: len(order) // global_batch * global_batch]
+    return torch.utils.data.TensorDataset(torch.tensor(X[order], dtype=torch.float32),
+                                          torch.tensor(y[order], dtype=torch.int64))
+
+
+def atomic_save(obj, path):
+    """torch.save to a temporary file beside ``path``, then os.replace: a crash leaves the old file."""
+    import torch
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _context():
+    """(rank, world_size, local_rank) from torchrun's environment; (0, 1, 0) when run alone."""
+    env = os.environ
+    return int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0))
+
+
+def _setup(world_size, local_rank):
+    """The device, and a process group when there are several ranks (NCCL with CUDA, gloo otherwise)."""
+    import torch
+    import torch.distributed as dist
+
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return device
+
+
+def _step(model, optimizer, xb, yb, accumulate):
+    """One optimizer step on a rank's batch (B, 64), split into ``accumulate`` equal micro-batches whose
+    mean losses are divided by ``accumulate``: the gradient of the whole batch's mean loss. Returns it."""
+    import torch.nn.functional as F
+
+    total = 0.0
+    pieces = list(zip(xb.chunk(accumulate), yb.chunk(accumulate)))
+    for i, (x, y) in enumerate(pieces):
+        last = i == len(pieces) - 1
+        sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
+        with sync:  # DDP all-reduces gradients only on the last micro-batch's backward
+            loss = F.cross_entropy(model(x), y) / accumulate
+            loss.backward()
+        total += loss.item()
+    optimizer.step()
+    optimizer.zero_grad()
+    return total
+
+
+def train(config):
+    """Train the digits MLP (64 -> hidden -> 10, ReLU) with SGD; under torchrun with DDP, else alone.
+
+    Each epoch a ``DistributedSampler`` (seed ``config.seed``, ``set_epoch``) deals each rank its share
+    of one seeded permutation, so the ranks' batches together are the one-process run's batch. Rank 0
+    prints the epoch's mean loss (averaged over ranks) and samples per second, and writes atomically to
+    ``config.out``: ``checkpoint.pt`` (model, optimizer, epoch) after each epoch, then ``weights.pt``
+    (the model's state_dict) and ``history.json``. Returns ``(model, history)`` (the bare model, not
+    the DDP wrapper).
+    """
+    import torch
+    from torch.utils.data import DataLoader
+    from torch.utils.data.distributed import DistributedSampler
+
+    import companion
+    from companion.torch import build_mlp
+
+    rank, world, local_rank = _context()
+    config.check(world)
+    device = _setup(world, local_rank)
+    companion.seed(config.seed)  # the same initial weights everywhere (DDP also broadcasts rank 0's)
+    model = build_mlp([64, config.hidden, 10], ["relu", "linear"], device=device)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
+    data = digits_dataset(config.n_train, config.global_batch, config.seed)
+    sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=config.seed)
+    loader = DataLoader(data, batch_size=config.global_batch // world, sampler=sampler)
+    out = Path(config.out) if config.out else None
+    if out is not None and rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    history = {"world_size": world, "backend": _backend_name(world), "loss": [], "samples_per_s": [],
+               "config": asdict(config)}
+    for epoch in range(config.epochs):
+        sampler.set_epoch(epoch)  # a new permutation each epoch, the same on every rank
+        start, losses = time.perf_counter(), []
+        for xb, yb in loader:
+            losses.append(_step(net, optimizer, xb.to(device), yb.to(device), config.accumulate))
+        loss = _mean_over_ranks(float(np.mean(losses)), world, device)
+        history["loss"].append(loss)
+        history["samples_per_s"].append(len(data) / (time.perf_counter() - start))
+        if rank == 0:
+            print(f"epoch {epoch + 1}/{config.epochs} loss {loss:.4f} "
+                  f"{history['samples_per_s'][-1]:.0f} samples/s on {world} process(es)", flush=True)
+            if out is not None:
+                atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                             "epoch": epoch + 1}, out / "checkpoint.pt")
+    _write_results(model, history, out, rank, config.per_rank_weights)
+    return model, history
+
+
+def _backend_name(world):
+    import torch.distributed as dist
+
+    return dist.get_backend() if world > 1 else "none"
+
+
+def _mean_over_ranks(value, world, device):
+    if world == 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return float(t) / world
+
+
+def _write_results(model, history, out, rank, per_rank):
+    if out is None:
+        return
+    if per_rank:  # for checking that the replicas agree bit for bit
+        atomic_save(model.state_dict(), out / f"weights_rank{rank}.pt")
+    if rank == 0:
+        atomic_save(model.state_dict(), out / "weights.pt")
+        tmp = out / ".history.json.tmp"
+        tmp.write_text(json.dumps(history, indent=1))
+        os.replace(tmp, out / "history.json")
+
+
+def load_weights(path):
+    """The state_dict written by the trainer, read with ``torch.load(weights_only=True)``."""
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# --- all-reduce over gloo, for comparison ---------------------------------------------------------------
+
+def allreduce_check(out, numel, seed=0, repeats=5):
+    """Each rank sums ``allreduce_inputs(numel, world, seed)[rank]`` with ``torch.distributed.all_reduce``
+    and saves the result to ``out/allreduce_rank{r}.npy``; rank 0 also writes ``allreduce.json`` with the
+    median seconds of ``repeats`` all-reduces of that float64 vector."""
+    import torch
+    import torch.distributed as dist
+
+    rank, world, local_rank = _context()
+    device = _setup(world, local_rank)
+    if world < 2:
+        raise ValueError("allreduce needs at least 2 processes: launch it with nproc >= 2")
+    mine = torch.tensor(allreduce_inputs(numel, world, seed)[rank], device=device)
+    total = mine.clone()
+    dist.all_reduce(total)
+    out = Path(out)
+    np.save(out / f"allreduce_rank{rank}.npy", total.cpu().numpy())
+    seconds = []
+    for _ in range(repeats):
+        work = mine.clone()
+        dist.barrier()
+        start = time.perf_counter()
+        dist.all_reduce(work)
+        seconds.append(time.perf_counter() - start)
+    if rank == 0:
+        info = {"world_size": world, "numel": numel, "bytes": mine.numel() * mine.element_size(),
+                "seconds": float(np.median(seconds)), "backend": dist.get_backend()}
+        (out / "allreduce.json").write_text(json.dumps(info, indent=1))
+
+
+# --- command line ---------------------------------------------------------------------------------------
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m companion.distributed", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train the digits MLP (under torchrun: with DDP)")
+    for field, default in asdict(TrainConfig()).items():
+        flag = "--" + field.replace("_", "-")
+        if isinstance(default, bool):
+            t.add_argument(flag, action="store_true")
+        else:
+            t.add_argument(flag, type=type(default), default=default)
+    a = sub.add_parser("allreduce", help="torch.distributed.all_reduce of seeded vectors (needs >= 2 ranks)")
+    a.add_argument("--out", required=True)
+    a.add_argument("--numel", type=int, default=10)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--repeats", type=int, default=5)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``python -m companion.distributed {train,allreduce} ...``."""
+    args = vars(_parser().parse_args(argv))
+    command = args.pop("command")
+    try:
+        if command == "train":
+            train(TrainConfig(**args))
+        else:
+            allreduce_check(**args)
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

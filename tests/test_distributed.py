@@ -1,0 +1,234 @@
+"""companion.distributed: the ring all-reduce by hand, its cost, and the DDP trainer under torchrun.
+
+The multi-process tests launch ``torchrun`` with two workers on this machine (gloo on CPU); each launch
+is bounded by a timeout and the files it writes go to ``tmp_path``.
+"""
+
+import contextlib
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from companion import distributed as D
+
+LAUNCH_TIMEOUT = 90  # seconds; a launch takes about 10-15 s on a busy 2-core machine
+TRAIN = dict(epochs=3, global_batch=64, n_train=512, hidden=16, lr=0.3)  # tiny: the launch time is start-up
+
+
+def _args(out, **options):
+    args = ["companion.distributed", "train", "--out", str(out)]
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        args += [flag] if value is True else [flag, str(value)]
+    return args
+
+
+# --- ring all-reduce, simulated -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("shape", [(12,), (5,), (3, 4), (2,)])
+def test_ring_all_reduce_gives_every_worker_the_sum(p, shape):
+    rng = np.random.default_rng(p)
+    arrays = [rng.standard_normal(shape) for _ in range(p)]
+    results, log = D.ring_all_reduce(arrays)
+    assert len(results) == p and len(log) == 2 * (p - 1)
+    for r in results:
+        assert r.shape == shape
+        np.testing.assert_allclose(r, np.sum(arrays, axis=0), rtol=1e-12, atol=1e-12)
+    # the all-gather copies: every worker ends with bitwise the same numbers
+    assert all(np.array_equal(results[0], r) for r in results)
+    assert all(a is not r for a, r in zip(arrays, results))
+
+
+def test_ring_all_reduce_leaves_its_inputs_alone_and_keeps_integers_exact():
+    arrays = [np.arange(10) * (i + 1) for i in range(3)]
+    copies = [a.copy() for a in arrays]
+    results, _ = D.ring_all_reduce(arrays)
+    assert all(np.array_equal(a, c) for a, c in zip(arrays, copies))
+    assert results[0].dtype == arrays[0].dtype and np.array_equal(results[2], np.arange(10) * 6)
+
+
+def test_ring_log_follows_the_schedule_and_counts_bytes():
+    p, n = 4, 10  # chunks of 3, 3, 2, 2 elements
+    results, log = D.ring_all_reduce([np.ones(n) for _ in range(p)])
+    sizes = [len(c) * 8 for c in np.array_split(np.zeros(n), p)]
+    assert [e["phase"] for e in log] == ["reduce-scatter"] * 3 + ["all-gather"] * 3
+    for entry in log:
+        s = entry["step"]
+        offset = -s if entry["phase"] == "reduce-scatter" else 1 - s
+        assert entry["chunks"] == [(i + offset) % p for i in range(p)]
+        assert entry["bytes"] == [sizes[c] for c in entry["chunks"]]
+    # each phase, worker i sends every chunk but one: not (i + 1) in reduce-scatter (it ends up owning
+    # it), not (i + 2) in all-gather (its neighbour owns that one already)
+    sent = np.sum([e["bytes"] for e in log], axis=0)
+    assert all(sent[i] == 2 * sum(sizes) - sizes[(i + 1) % p] - sizes[(i + 2) % p] for i in range(p))
+
+
+def test_after_reduce_scatter_worker_i_owns_the_sum_of_chunk_i_plus_1():
+    p = 3
+    arrays = [np.arange(6.0) + 10 * i for i in range(p)]
+    _, log = D.ring_all_reduce(arrays)
+    # the first all-gather step sends exactly the owned (fully reduced) chunks
+    assert log[p - 1]["chunks"] == [(i + 1) % p for i in range(p)]
+
+
+@pytest.mark.parametrize("p", [2, 4, 8])
+def test_cost_model_matches_the_bytes_the_simulation_sends(p):
+    n, bandwidth, latency = 8 * 1024, 1e9, 5e-6
+    _, log = D.ring_all_reduce([np.zeros(n // 8) for _ in range(p)])
+    # steps are synchronous: each lasts as long as its largest message plus one latency
+    simulated = sum(max(e["bytes"]) / bandwidth + latency for e in log)
+    assert D.ring_all_reduce_cost(n, p, bandwidth, latency) == pytest.approx(simulated, rel=1e-12)
+    assert D.ring_all_reduce_cost(n, 1, bandwidth, latency) == 0.0
+
+
+def test_cost_bandwidth_term_approaches_twice_the_array():
+    one = D.ring_all_reduce_cost(1e9, 2, 1e9)
+    many = D.ring_all_reduce_cost(1e9, 1000, 1e9)
+    assert one == pytest.approx(1.0) and many == pytest.approx(2 * 999 / 1000)
+
+
+@pytest.mark.parametrize("arrays, match", [
+    ([], "non-empty list"),
+    (np.ones(3), "non-empty list"),
+    ([np.ones(3), np.ones(4)], "same shape"),
+    ([np.array(["a", "b"]), np.array(["c", "d"])], "numeric"),
+])
+def test_ring_all_reduce_rejects_bad_input(arrays, match):
+    with pytest.raises(ValueError, match=match):
+        D.ring_all_reduce(arrays)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_bytes=-1, workers=2, bandwidth=1.0), "n_bytes"),
+    (dict(n_bytes=1, workers=0, bandwidth=1.0), "workers"),
+    (dict(n_bytes=1, workers=2.5, bandwidth=1.0), "workers"),
+    (dict(n_bytes=1, workers=2, bandwidth=0.0), "bandwidth must be > 0"),
+    (dict(n_bytes=1, workers=2, bandwidth=float("inf")), "bandwidth"),
+    (dict(n_bytes=1, workers=2, bandwidth=1.0, latency=float("nan")), "latency"),
+])
+def test_cost_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.ring_all_reduce_cost(**kwargs)
+
+
+# --- the trainer, in one process ------------------------------------------------------------------------
+
+def test_one_process_training_learns_and_writes_atomically(tmp_path):
+    model, history = D.train(D.TrainConfig(out=str(tmp_path), **TRAIN))
+    assert history["world_size"] == 1 and len(history["loss"]) == TRAIN["epochs"]
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    saved = D.load_weights(tmp_path / "weights.pt")
+    assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["epoch"] == TRAIN["epochs"] and set(checkpoint) == {"model", "optimizer", "epoch"}
+    assert json.loads((tmp_path / "history.json").read_text())["loss"] == history["loss"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "history.json", "weights.pt"]
+
+
+def test_accumulating_micro_batches_equals_one_bigger_batch_in_one_process():
+    big, _ = D.train(D.TrainConfig(**TRAIN))
+    small, _ = D.train(D.TrainConfig(accumulate=4, **TRAIN))
+    for k, v in big.state_dict().items():
+        torch.testing.assert_close(small.state_dict()[k], v, rtol=0, atol=1e-6)
+
+
+class _Recorder(torch.nn.Linear):
+    """A model with DDP's ``no_sync``, recording whether each backward ran inside it."""
+
+    def __init__(self):
+        super().__init__(64, 10)
+        self.inside, self.calls = False, []
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        self.inside = True
+        yield
+        self.inside = False
+
+    def forward(self, x):
+        self.calls.append(self.inside)
+        return super().forward(x)
+
+
+def test_step_skips_synchronization_on_all_but_the_last_micro_batch():
+    model = _Recorder()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(12, 64), torch.randint(0, 10, (12,))
+    D._step(model, optimizer, x, y, accumulate=3)
+    assert model.calls == [True, True, False]
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(accumulate=3), "split evenly"),
+    (dict(epochs=0), "epochs must be >= 1"),
+    (dict(n_train=32), "smaller than global_batch"),
+])
+def test_bad_training_configuration_is_named(options, match):
+    with pytest.raises(ValueError, match=match):
+        D.train(D.TrainConfig(**{**TRAIN, **options}))
+
+
+def test_global_batch_must_split_over_the_ranks():
+    with pytest.raises(ValueError, match="global_batch 63 must split evenly over 2 rank"):
+        D.TrainConfig(global_batch=63).check(world_size=2)
+    D.TrainConfig(global_batch=63).check(world_size=1)
+
+
+def test_launch_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="module_args"):
+        D.launch("companion.distributed train")
+    with pytest.raises(ValueError, match="nproc"):
+        D.launch(["json.tool"], nproc=0)
+    with pytest.raises(ValueError, match="timeout"):
+        D.launch(["json.tool"], timeout=0)
+
+
+# --- under torchrun, two processes ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def single():
+    model, _ = D.train(D.TrainConfig(**TRAIN))
+    return model.state_dict()
+
+
+@pytest.mark.parametrize("accumulate", [1, 2])
+def test_two_ranks_agree_bitwise_and_match_one_process(tmp_path, single, accumulate):
+    """2 ranks x (32 samples, or 2 micro-batches of 16 under no_sync) = the one process's batch of 64."""
+    stdout = D.launch(_args(tmp_path, accumulate=accumulate, per_rank_weights=True, **TRAIN), nproc=2,
+                      timeout=LAUNCH_TIMEOUT)
+    assert stdout.count("on 2 process(es)") == TRAIN["epochs"]  # rank 0 alone logs
+    rank0, rank1 = (D.load_weights(tmp_path / f"weights_rank{r}.pt") for r in (0, 1))
+    largest = 0.0
+    for k, v in single.items():
+        assert torch.equal(rank0[k], rank1[k]), f"ranks differ in {k}"
+        largest = max(largest, float((rank0[k] - v).abs().max()))
+    print(f"accumulate={accumulate}: ranks bitwise equal; max |2 ranks - 1 process| = {largest:.2e}")
+    assert largest < 1e-5
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["world_size"] == 2 and history["backend"] == "gloo"
+    assert all(torch.equal(v, rank0[k]) for k, v in D.load_weights(tmp_path / "weights.pt").items())
+
+
+def test_ring_all_reduce_equals_torch_distributed_all_reduce(tmp_path):
+    numel, world = 11, 2
+    D.launch(["companion.distributed", "allreduce", "--out", str(tmp_path), "--numel", str(numel),
+              "--repeats", "3"], nproc=world, timeout=LAUNCH_TIMEOUT)
+    ours, _ = D.ring_all_reduce(D.allreduce_inputs(numel, world))
+    for r in range(world):
+        theirs = np.load(tmp_path / f"allreduce_rank{r}.npy")
+        np.testing.assert_allclose(theirs, ours[r], rtol=0, atol=1e-14)
+    info = json.loads((tmp_path / "allreduce.json").read_text())
+    assert info["bytes"] == numel * 8 and info["seconds"] > 0
+
+
+def test_a_failing_worker_raises_with_its_stderr():
+    with pytest.raises(D.LaunchError, match=r"exited with code [1-9][\s\S]*invalid choice: 'bogus'"):
+        D.launch(["companion.distributed", "bogus"], nproc=2, timeout=LAUNCH_TIMEOUT)
+
+
+def test_a_launch_past_its_timeout_is_killed():
+    with pytest.raises(D.LaunchError, match="past its timeout of 0.5 s"):
+        D.launch(["companion.distributed", "train"], nproc=2, timeout=0.5)
