@@ -4,6 +4,9 @@ The models are the book's digits MLP (64 -> 32 -> 10) and LeNet on 8x8 images, e
 (tracing takes a few seconds). Eager PyTorch is the referee; the maximum difference is printed (run with -s).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 import pytest
@@ -159,3 +162,18 @@ def test_bad_arguments():
 def test_missing_folder_is_named(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         export_onnx(_mlp(), torch.rand(2, 64), tmp_path / "nowhere" / "m.onnx")
+
+
+def test_importing_deploy_is_cheap():
+    code = "import sys, companion.deploy; print(any(m in sys.modules for m in ('torch', 'onnxruntime', 'fastapi')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_batch_norm_lenet_exports_its_running_statistics():
+    model = ct.build_lenet(channels=(4, 8), batch_norm=True, rng=np.random.default_rng(2), device="cpu")
+    model(torch.rand(16, 1, 8, 8) * 3 + 1)  # one training-mode pass moves the running statistics
+    x = torch.rand(5, 1, 8, 8)
+    program = export_program(model, x)
+    with torch.no_grad():
+        assert model.training and (program.module()(x) - model.eval()(x)).abs().max() <= TOL
