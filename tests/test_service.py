@@ -233,6 +233,9 @@ def test_app_from_env(digits_file, monkeypatch):
     monkeypatch.delenv("COMPANION_CHECKPOINT", raising=False)
     with pytest.raises(RuntimeError, match="set COMPANION_CHECKPOINT"):
         app_from_env()
+    monkeypatch.setenv("COMPANION_CHECKPOINT", "nowhere/model.pt")
+    with pytest.raises(FileNotFoundError, match="'nowhere/model.pt', and there is no such file"):
+        app_from_env()
     monkeypatch.setenv("COMPANION_CHECKPOINT", str(digits_file[0]))
     monkeypatch.setenv("COMPANION_MAX_BATCH", "3")
     assert TestClient(app_from_env()).get("/health").json()["max_batch"] == 3

@@ -22,8 +22,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
-from companion.deploy.models import load_model
-
 MAX_BATCH = 256
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: a full batch of 256 digit rows written with 17 digits each is ~0.4 MiB
 
@@ -172,6 +170,8 @@ def create_app(checkpoint_path, max_batch=MAX_BATCH, max_body_bytes=MAX_BODY_BYT
     a missing or foreign file fails now, not at the first request. ``max_batch`` bounds the rows of
     one batch request, ``max_body_bytes`` the size of any request body.
     """
+    from companion.deploy.models import load_model  # torch loads here, not when uvicorn imports the module
+
     model = load_model(checkpoint_path)
     PredictRequest, BatchRequest = request_models(model.input_size, max_batch)
     app = FastAPI(title=f"{model.metadata.get('description', 'classifier')}", version=model.version)
@@ -205,5 +205,7 @@ def app_from_env():
     path = os.environ.get("COMPANION_CHECKPOINT")
     if not path:
         raise RuntimeError("set COMPANION_CHECKPOINT to the model file the service should load")
+    if not os.path.isfile(path):  # say so before the seconds it takes to import torch
+        raise FileNotFoundError(f"COMPANION_CHECKPOINT is {path!r}, and there is no such file")
     return create_app(path, int(os.environ.get("COMPANION_MAX_BATCH", MAX_BATCH)),
                       int(os.environ.get("COMPANION_MAX_BODY_BYTES", MAX_BODY_BYTES)))
