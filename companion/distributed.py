@@ -94,9 +94,11 @@ def ring_all_reduce_cost(n_bytes, workers, bandwidth, latency=0.0):
 
     with ``p`` workers, ``n`` bytes per worker, link bandwidth ``B`` (bytes per second, each direction)
     and per-message latency ``alpha`` (seconds): ``2 (p - 1)`` steps, each sending ``n / p`` bytes.
-    The bandwidth term is the lower bound of Patarasuk and Yuan (2009) {cite}`patarasuk2009bandwidth`;
-    the same cost is derived for MPICH's reduce-scatter + all-gather all-reduce by Thakur et al. (2005)
-    {cite}`thakur2005optimization` (without the local reduction time, which this model leaves out).
+    The bandwidth term is the lower bound that Patarasuk and Yuan (2009) prove and reach with a ring
+    {cite}`patarasuk2009bandwidth`. Thakur et al. (2005) {cite}`thakur2005optimization` give MPICH's
+    long-message all-reduce (Rabenseifner's reduce-scatter then all-gather) the same bandwidth term with
+    a latency term of ``2 log2(p) alpha``; both also spend ``(p-1)/p n gamma`` on the additions, which
+    this model leaves out (it is small beside the transfers on a network).
     """
     for name, value in (("n_bytes", n_bytes), ("bandwidth", bandwidth), ("latency", latency)):
         if not np.isfinite(value) or value < 0:
@@ -128,6 +130,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def torchrun_command(module_args, nproc):
+    """``python -m torch.distributed.run`` on one node, rendezvous at 127.0.0.1 on a free port, running
+    the module ``module_args[0]`` with the rest as its arguments in ``nproc`` worker processes."""
+    return [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", str(nproc),
+            "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", *module_args]
+
+
 def launch(module_args, nproc=2, timeout=120.0, threads=1):
     """Run ``torchrun --nproc-per-node nproc -m module_args...`` on this machine; return its stdout.
 
@@ -143,8 +152,7 @@ def launch(module_args, nproc=2, timeout=120.0, threads=1):
         raise ValueError(f"nproc must be an integer >= 1, got {nproc!r}")
     if not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", str(nproc),
-               "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", *module_args]
+    command = torchrun_command(module_args, nproc)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
@@ -345,7 +353,27 @@ def load_weights(path):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def measure_throughput(nproc, out, threads=1, timeout=300.0, **options):
+    """Training samples per second on ``nproc`` processes under torchrun (1 included, for a fair
+    baseline), each with ``threads`` threads: the median over epochs after the first (which pays for
+    warm-up). ``options`` are :class:`TrainConfig` fields; the run writes into ``out``."""
+    args = ["companion.distributed", "train", "--out", str(out)]
+    for key, value in options.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    launch(args, nproc=nproc, timeout=timeout, threads=threads)
+    rates = json.loads((Path(out) / "history.json").read_text())["samples_per_s"]
+    return float(np.median(rates[1:] if len(rates) > 1 else rates))
+
+
 # --- all-reduce over gloo, for comparison ---------------------------------------------------------------
+
+def measure_allreduce(nproc, out, numel, repeats=5, timeout=300.0):
+    """Median seconds of ``torch.distributed.all_reduce`` of ``numel`` float64 numbers over ``nproc``
+    processes here (the ``allreduce`` command under torchrun), as a dict with ``bytes`` and ``seconds``."""
+    launch(["companion.distributed", "allreduce", "--out", str(out), "--numel", str(numel),
+            "--repeats", str(repeats)], nproc=nproc, timeout=timeout)
+    return json.loads((Path(out) / "allreduce.json").read_text())
+
 
 def allreduce_check(out, numel, seed=0, repeats=5):
     """Each rank sums ``allreduce_inputs(numel, world, seed)[rank]`` with ``torch.distributed.all_reduce``
