@@ -84,6 +84,10 @@ def test_bad_input_is_named(exported):
         run_onnx(session, np.zeros((2, 5), np.float32))
     with pytest.raises(ValueError, match=r"the model expects"):
         run_onnx(session, good[0])  # one row without its batch dimension
+    with pytest.raises(ValueError, match="dtype <U1"):
+        run_onnx(session, [["a"]])
+    with pytest.raises(ValueError, match="not a rectangular array"):
+        run_onnx(session, [[0.0, 1.0], [2.0]])
     with pytest.raises(ValueError, match="empty batch"):
         run_onnx(session, good[:0])
     bad = good.copy()

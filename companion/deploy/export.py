@@ -111,12 +111,15 @@ def onnx_session(path, threads=None):
 def _check_input(session, x):
     """x as a NumPy array matching the session's one input in rank, fixed sizes and dtype."""
     spec = session.get_inputs()[0]
-    x = x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+    try:
+        x = x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{spec.name} is not a rectangular array: {error}") from None
     want = _ORT_DTYPES.get(spec.type)
     if want is not None and x.dtype != want:
         raise ValueError(f"{spec.name} has dtype {x.dtype}, the model expects {np.dtype(want).name} "
                          f"(convert with .astype(np.{np.dtype(want).name}))")
-    shape = ["batch" if not isinstance(d, int) else d for d in spec.shape]
+    shape = [d if isinstance(d, (int, str)) else "?" for d in spec.shape]  # a symbolic size has a name or None
     wrong = len(shape) != x.ndim or any(isinstance(d, int) and d != n for d, n in zip(shape, x.shape))
     if wrong:
         raise ValueError(f"{spec.name} has shape {x.shape}, the model expects ({', '.join(map(str, shape))})")
