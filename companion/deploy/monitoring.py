@@ -11,7 +11,7 @@ batch of served inputs (``current``, shape (M, F)) with a reference sample of th
   roughly chi-squared with B - 1 degrees of freedom, scaled by 1/N + 1/M), so a small batch crosses a fixed
   threshold by chance alone.
 * :func:`ks_test` asks *whether* it moved: the two-sample Kolmogorov-Smirnov test (Kolmogorov 1933,
-  Smirnov 1948), with p-values as ``scipy.stats.ks_2samp`` computes them.
+  Smirnov 1939), with p-values as ``scipy.stats.ks_2samp`` computes them.
 * :class:`DriftMonitor` combines both for every feature and corrects for testing many features at once.
 """
 
