@@ -177,7 +177,8 @@ class TrainConfig:
     """What ``train`` needs. ``global_batch`` is summed over all ranks (each gets ``global_batch /
     world_size``); ``accumulate`` splits each rank's batch into that many micro-batches, synchronizing
     gradients only on the last (``no_sync`` on the others). ``n_train`` digits are used, cut down to a
-    multiple of ``global_batch`` so every rank sees whole, equal batches."""
+    multiple of ``global_batch`` so every rank sees whole, equal batches. ``device`` is "auto" (a GPU per
+    rank with NCCL where there are enough, else the CPU with gloo), "cpu" or "cuda"."""
 
     out: str = ""
     epochs: int = 3
@@ -188,6 +189,7 @@ class TrainConfig:
     momentum: float = 0.9
     n_train: int = 1024
     seed: int = 0
+    device: str = "auto"
     per_rank_weights: bool = False
 
     def check(self, world_size):
@@ -234,18 +236,26 @@ def _context():
     return int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0))
 
 
-def _setup(world_size, local_rank):
-    """The device, and a process group when there are several ranks (NCCL with CUDA, gloo otherwise)."""
+def _setup(world_size, local_rank, device="auto"):
+    """The device, and a process group when there are several ranks: NCCL when each local rank has a GPU
+    of its own (``device`` "auto" or "cuda"), gloo on the CPU otherwise (one GPU cannot hold two NCCL
+    ranks, so two processes on a one-GPU machine train on the CPU)."""
     import torch
     import torch.distributed as dist
 
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device == "cuda" and gpus < local_world:
+        raise ValueError(f"device 'cuda' needs a GPU per local rank: {local_world} rank(s), {gpus} GPU(s)")
+    cuda = device != "cpu" and gpus >= local_world
+    chosen = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     if cuda:
-        torch.cuda.set_device(device)
+        torch.cuda.set_device(chosen)
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
-    return device
+    return chosen
 
 
 def _step(model, optimizer, xb, yb, accumulate):
@@ -286,7 +296,7 @@ def train(config):
 
     rank, world, local_rank = _context()
     config.check(world)
-    device = _setup(world, local_rank)
+    device = _setup(world, local_rank, config.device)
     companion.seed(config.seed)  # the same initial weights everywhere (DDP also broadcasts rank 0's)
     model = build_mlp([64, config.hidden, 10], ["relu", "linear"], device=device)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -375,7 +385,7 @@ def measure_allreduce(nproc, out, numel, repeats=5, timeout=300.0):
     return json.loads((Path(out) / "allreduce.json").read_text())
 
 
-def allreduce_check(out, numel, seed=0, repeats=5):
+def allreduce_check(out, numel, seed=0, repeats=5, device="auto"):
     """Each rank sums ``allreduce_inputs(numel, world, seed)[rank]`` with ``torch.distributed.all_reduce``
     and saves the result to ``out/allreduce_rank{r}.npy``; rank 0 also writes ``allreduce.json`` with the
     median seconds of ``repeats`` all-reduces of that float64 vector."""
@@ -383,7 +393,7 @@ def allreduce_check(out, numel, seed=0, repeats=5):
     import torch.distributed as dist
 
     rank, world, local_rank = _context()
-    device = _setup(world, local_rank)
+    device = _setup(world, local_rank, device)
     if world < 2:
         raise ValueError("allreduce needs at least 2 processes: launch it with nproc >= 2")
     mine = torch.tensor(allreduce_inputs(numel, world, seed)[rank], device=device)
@@ -421,6 +431,7 @@ def _parser():
     a.add_argument("--numel", type=int, default=10)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--repeats", type=int, default=5)
+    a.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     return parser
 
 

@@ -7,6 +7,7 @@ is bounded by a timeout and the files it writes go to ``tmp_path``.
 import contextlib
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import torch
 from companion import distributed as D
 
 LAUNCH_TIMEOUT = 90  # seconds; a launch takes about 10-15 s on a busy 2-core machine
-TRAIN = dict(epochs=3, global_batch=64, n_train=512, hidden=16, lr=0.3)  # tiny: the launch time is start-up
+TRAIN = dict(epochs=3, global_batch=64, n_train=512, hidden=16, lr=0.3, device="cpu")  # tiny: launches are start-up
 
 
 def _args(out, **options):
@@ -166,6 +167,7 @@ def test_step_skips_synchronization_on_all_but_the_last_micro_batch():
     (dict(accumulate=3), "split evenly"),
     (dict(epochs=0), "epochs must be >= 1"),
     (dict(n_train=32), "smaller than global_batch"),
+    (dict(device="tpu"), "device must be 'auto', 'cpu' or 'cuda'"),
 ])
 def test_bad_training_configuration_is_named(options, match):
     with pytest.raises(ValueError, match=match):
@@ -189,44 +191,58 @@ def test_launch_rejects_bad_arguments():
 
 # --- under torchrun, two processes ----------------------------------------------------------------------
 
+ACCUMULATE, NUMEL = 2, 11
+
+
 @pytest.fixture(scope="module")
 def single():
     model, _ = D.train(D.TrainConfig(**TRAIN))
     return model.state_dict()
 
 
-def test_two_ranks_agree_bitwise_and_match_one_process(tmp_path, single):
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    """The two torchrun launches, run at the same time: most of a launch is start-up (torchrun's agent,
+    then its workers, each importing torch), and one launch's agent can start beside the other's
+    workers. Returns {"train": (folder, stdout), "allreduce": (folder, stdout)}."""
+    train_dir, reduce_dir = tmp_path_factory.mktemp("train"), tmp_path_factory.mktemp("allreduce")
+    jobs = {"train": (train_dir, _args(train_dir, accumulate=ACCUMULATE, per_rank_weights=True, **TRAIN)),
+            "allreduce": (reduce_dir, ["companion.distributed", "allreduce", "--out", str(reduce_dir),
+                                       "--numel", str(NUMEL), "--repeats", "3", "--device", "cpu"])}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(D.launch, args, nproc=2, timeout=LAUNCH_TIMEOUT)
+                   for name, (_, args) in jobs.items()}
+        return {name: (jobs[name][0], future.result()) for name, future in futures.items()}
+
+
+def test_two_ranks_agree_bitwise_and_match_one_process(launched, single):
     """2 ranks x 2 micro-batches of 16 (the first under no_sync) = the one process's batch of 64.
 
     One launch checks both claims: DDP with the same global batch matches one process, and gradient
     accumulation with no_sync matches the bigger batch (each rank's 32 samples in two pieces).
     """
-    accumulate = 2
-    stdout = D.launch(_args(tmp_path, accumulate=accumulate, per_rank_weights=True, **TRAIN), nproc=2,
-                      timeout=LAUNCH_TIMEOUT)
+    out, stdout = launched["train"]
     assert stdout.count("on 2 process(es)") == TRAIN["epochs"]  # rank 0 alone logs
-    rank0, rank1 = (D.load_weights(tmp_path / f"weights_rank{r}.pt") for r in (0, 1))
+    rank0, rank1 = (D.load_weights(out / f"weights_rank{r}.pt") for r in (0, 1))
     largest = 0.0
     for k, v in single.items():
         assert torch.equal(rank0[k], rank1[k]), f"ranks differ in {k}"
         largest = max(largest, float((rank0[k] - v).abs().max()))
-    print(f"accumulate={accumulate}: ranks bitwise equal; max |2 ranks - 1 process| = {largest:.2e}")
+    print(f"accumulate={ACCUMULATE}: ranks bitwise equal; max |2 ranks - 1 process| = {largest:.2e}")
     assert largest < 1e-5
-    history = json.loads((tmp_path / "history.json").read_text())
+    history = json.loads((out / "history.json").read_text())
     assert history["world_size"] == 2 and history["backend"] == "gloo"
-    assert all(torch.equal(v, rank0[k]) for k, v in D.load_weights(tmp_path / "weights.pt").items())
+    assert all(torch.equal(v, rank0[k]) for k, v in D.load_weights(out / "weights.pt").items())
 
 
-def test_ring_all_reduce_equals_torch_distributed_all_reduce(tmp_path):
-    numel, world = 11, 2
-    D.launch(["companion.distributed", "allreduce", "--out", str(tmp_path), "--numel", str(numel),
-              "--repeats", "3"], nproc=world, timeout=LAUNCH_TIMEOUT)
-    ours, _ = D.ring_all_reduce(D.allreduce_inputs(numel, world))
-    for r in range(world):
-        theirs = np.load(tmp_path / f"allreduce_rank{r}.npy")
+def test_ring_all_reduce_equals_torch_distributed_all_reduce(launched):
+    out, _ = launched["allreduce"]
+    ours, _ = D.ring_all_reduce(D.allreduce_inputs(NUMEL, 2))
+    for r in range(2):
+        theirs = np.load(out / f"allreduce_rank{r}.npy")
         np.testing.assert_allclose(theirs, ours[r], rtol=0, atol=1e-14)
-    info = json.loads((tmp_path / "allreduce.json").read_text())
-    assert info["bytes"] == numel * 8 and info["seconds"] > 0
+    info = json.loads((out / "allreduce.json").read_text())
+    assert info["bytes"] == NUMEL * 8 and info["seconds"] > 0
 
 
 def test_a_failing_launch_raises_with_the_workers_stderr(monkeypatch):
