@@ -248,3 +248,12 @@ def test_load_test_counts_failures_without_a_server():
     assert "ConnectError" in result.error_examples[0] and len(result.error_examples) == 5
     with pytest.raises(ValueError, match="payloads is empty"):
         load_test(nobody, [])
+
+
+def test_command_line_trains_and_saves(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(models.TRAINERS, "digits", lambda path: train_digits_model(path, epochs=1))
+    models.main(["digits", str(tmp_path / "model.pt")])
+    assert "saved digits to" in capsys.readouterr().out
+    assert load_model(tmp_path / "model.pt").input_size == 64
+    with pytest.raises(SystemExit):
+        models.main(["cats", str(tmp_path / "cats.pt")])

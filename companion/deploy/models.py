@@ -143,3 +143,22 @@ def train_breast_cancer_model(path, hidden=32, epochs=15, seed=0, version="breas
     return _train_and_save(path, X, y, [30, hidden, 2], ["malignant", "benign"], version,
                            "MLP on the breast-cancer measurements: the 30 raw features, standardized inside",
                            standardize=True, seed=seed, lr=0.003, epochs=epochs, batch_size=32)
+
+
+TRAINERS = {"digits": train_digits_model, "breast_cancer": train_breast_cancer_model}
+
+
+def main(argv=None):
+    """``python -m companion.deploy.models {digits,breast_cancer} PATH``: train a model, save it to PATH."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m companion.deploy.models", description=main.__doc__)
+    parser.add_argument("model", choices=sorted(TRAINERS))
+    parser.add_argument("path", help="where to write the model file (its folder must exist)")
+    options = parser.parse_args(argv)
+    accuracy = TRAINERS[options.model](options.path)
+    print(f"saved {options.model} to {options.path} (test accuracy {accuracy:.3f})")
+
+
+if __name__ == "__main__":
+    main()
