@@ -14,7 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from companion.data import shipped
 from companion.deploy.loadtest import load_test, running_service

@@ -4,7 +4,6 @@ a bounded load test with zero errors (its latencies printed, never asserted), an
 import time
 
 import httpx
-import numpy as np
 import pytest
 
 from companion.data import shipped

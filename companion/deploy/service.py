@@ -1,9 +1,11 @@
 """A FastAPI service for one of the book's classifiers (the digits MLP, or the breast-cancer MLP).
 
     app = create_app("digits.pt")          # the model is loaded here, once
-    POST /predict        {"features": [64 floats]}             -> {"label", "class_name", "probabilities", "model_version"}
-    POST /predict/batch  {"rows": [[64 floats], ... up to N]}  -> {"predictions": [...], "model_version"}
-    GET  /health                                               -> {"status": "ok", "model_version", ...}
+    POST /predict        {"features": [64 floats]}
+                         -> {"label", "class_name", "probabilities", "model_version"}
+    POST /predict/batch  {"rows": [[64 floats], ... up to max_batch rows]}
+                         -> {"predictions": [{"label", "class_name", "probabilities"}, ...], "model_version"}
+    GET  /health         -> {"status": "ok", "model_version", "input_size", "class_names", "max_batch"}
 
 Bad input never reaches the model and never gives a 500: a body over the byte limit gets 413, a
 Content-Type other than JSON 415, malformed JSON 400, and a wrong length, a NaN or infinity, a
