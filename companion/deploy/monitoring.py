@@ -6,10 +6,11 @@ batch of served inputs (``current``, shape (M, F)) with a reference sample of th
 
 * :func:`population_stability_index` (PSI) measures *how much* a feature moved: an effect size, with the
   industry's rule-of-thumb thresholds (below 0.1 stable, 0.1 to 0.25 a moderate shift, above 0.25 a major
-  one). The thresholds are folklore of credit scoring, not a test: Yurdakul (2018) shows that PSI's
-  distribution under no shift depends on the sample sizes and the number of bins (for B bins it is
-  roughly chi-squared with B - 1 degrees of freedom, scaled by 1/N + 1/M), so a small batch crosses a fixed
-  threshold by chance alone.
+  one). The thresholds are a rule of thumb from credit scoring, not a test; Yurdakul (2018) studies how
+  often PSI crosses them when nothing has shifted. To second order PSI = sum_b (c_b - r_b)^2 / r_b, so with
+  no shift N M / (N + M) PSI is roughly chi-squared with B - 1 degrees of freedom (B bins): its typical
+  size, about (B - 1)(1/N + 1/M), grows as the batch shrinks, and a small batch crosses a fixed threshold
+  by chance alone.
 * :func:`ks_test` asks *whether* it moved: the two-sample Kolmogorov-Smirnov test (Kolmogorov 1933,
   Smirnov 1939), with p-values as ``scipy.stats.ks_2samp`` computes them.
 * :class:`DriftMonitor` combines both for every feature and corrects for testing many features at once.
