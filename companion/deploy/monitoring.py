@@ -130,8 +130,8 @@ def ks_gaps(reference, current):
     """The largest gaps between the two empirical CDFs, per feature, in units of 1/(N M).
 
     Walk through the pooled values in sorted order: the gap F_ref - F_cur rises by 1/N at each reference
-    value and falls by 1/M at each current value; multiplied by N M each step is +M or -M... -N, so the gap
-    is the integer i M - j N after i reference and j current values. Ties are read only after the last of
+    value and falls by 1/M at each current value; multiplied by N M, each step is +M or -N, so the gap is
+    the integer i M - j N after i reference and j current values. Ties are read only after the last of
     equal values, as the CDFs are. Returns (up, down): integer (F,) arrays, max of i M - j N and of its
     negative (both >= 0).
     """
@@ -165,9 +165,7 @@ def _exact_sf(n, m, c, two_sided):
         gap = i * m - (k - i) * n
         inside = (np.abs(gap) if two_sided else gap) < c  # (F, points on the diagonal)
         new = (i / k) * u[:, lo:hi + 1] + ((k - i) / k) * u[:, lo + 1:hi + 2]  # from (i - 1, j), (i, j - 1)
-        u[:, lo + 1:hi + 2] = new * inside
-        if lo > 0:
-            u[:, lo] = 0.0  # point lo - 1 has left the lattice (j > M)
+        u[:, lo + 1:hi + 2] = new * inside  # columns left of lo + 1 are never read again
     return np.clip(1.0 - u[:, n + 1], 0.0, 1.0)
 
 
