@@ -34,10 +34,10 @@ def test_served_for_real_then_shut_down(digits_file):
         assert huge.status_code == 413 and "over the limit" in huge.json()["detail"]
         assert httpx.post(url + "/predict", content=b"{}", headers={"content-type": "text/csv"}).status_code == 415
 
-        result = load_test(url + "/predict", payloads, n_requests=1000, concurrency=16, timeout=10, deadline=60)
+        result = load_test(url + "/predict", payloads, n_requests=2000, concurrency=16, timeout=10, deadline=60)
         print(f"\nuvicorn up in {started:.1f} s; load test: {result.summary()}")
         assert result.errors == 0, result.error_examples
-        assert result.n_requests == 1000 and len(result.latencies_ms) == 1000
+        assert result.n_requests == 2000 and len(result.latencies_ms) == 2000
     with pytest.raises(httpx.ConnectError):  # stopped: nothing listens on the port any more
         httpx.get(url + "/health", timeout=2)
 
