@@ -242,3 +242,16 @@ def test_shift_inputs_stays_in_range():
     assert bright.max() == 1.0 and np.allclose(bright[x < 0.5], 1.5 * x[x < 0.5])
     noisy = mon.shift_inputs(x, "noise", 0.3, rng=0)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not np.array_equal(noisy, x)
+
+
+def test_shifting_stream_is_fresh_then_shifted(digits_split):
+    _, pool, _ = digits_split
+    stream = mon.shifting_stream(pool, 30, 3, "brightness", [0.5, 1.0], seed=4)
+    assert len(stream) == 5 and all(b.shape == (30, 64) for b in stream)
+    rows = {tuple(r) for r in pool}
+    assert all(tuple(r) in rows for b in stream[:3] for r in b)  # fresh batches are rows of the pool
+    assert stream[4].mean() > stream[3].mean() > np.mean([b.mean() for b in stream[:3]])
+    again = mon.shifting_stream(pool, 30, 3, "brightness", [0.5, 1.0], seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(stream, again))  # a seed repeats the stream
+    with pytest.raises(ValueError, match="batch_size must be in"):
+        mon.shifting_stream(pool[:5], 10, 1, "none", [])

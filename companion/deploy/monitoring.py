@@ -362,10 +362,18 @@ def alert_rate(monitor, pool, batch_size, n_batches, kind="none", amount=0.0, se
     """The fraction of ``n_batches`` batches that raise an alert: each batch draws ``batch_size`` rows of
     ``pool`` (M, F) without replacement and applies :func:`shift_inputs`. On fresh samples (kind 'none')
     this is the false-alarm rate; on shifted ones the detection rate."""
+    batches = shifting_stream(pool, batch_size, 0, kind, [amount] * n_batches, seed)
+    return float(np.mean([monitor.check(batch).alert for batch in batches]))
+
+
+def shifting_stream(pool, batch_size, n_fresh, kind, amounts, seed=0):
+    """A stream of batches for a drift figure: ``n_fresh`` fresh batches of ``batch_size`` rows drawn from
+    ``pool`` (M, F) without replacement, then one batch per entry of ``amounts``, each shifted by
+    :func:`shift_inputs` with that amount (e.g. a brightness growing batch by batch). Returns a list of
+    (batch_size, F) arrays; the shift starts at index ``n_fresh``."""
     rng = np.random.default_rng(seed)
     pool = _columns(pool, "pool")
     if not 0 < batch_size <= len(pool):
         raise ValueError(f"batch_size must be in 1..{len(pool)} (the pool's rows), got {batch_size!r}")
-    alerts = [monitor.check(shift_inputs(pool[rng.choice(len(pool), batch_size, replace=False)],
-                                         kind, amount, rng)).alert for _ in range(n_batches)]
-    return float(np.mean(alerts))
+    plan = [("none", 0.0)] * n_fresh + [(kind, amount) for amount in amounts]
+    return [shift_inputs(pool[rng.choice(len(pool), batch_size, replace=False)], k, a, rng) for k, a in plan]
