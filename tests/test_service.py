@@ -1,10 +1,8 @@
 """The digits service through FastAPI's TestClient: predictions, the model file, and every bad input
 answered with a 4xx that names the problem (never a 500)."""
 
-import json
 import os
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -16,11 +14,8 @@ from companion.data.splits import Standardizer, train_val_test_split
 from companion.deploy import models
 from companion.deploy.loadtest import free_port, load_test
 from companion.deploy.models import ServedModel, load_model, save_model, train_breast_cancer_model, train_digits_model
-from companion.deploy.service import app_from_env, create_app
-
-with warnings.catch_warnings():  # starlette asks for httpx2 on import; the client works as it is
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from companion.deploy.service import app_from_env, bad_requests, create_app
+from companion.deploy.service import in_process_client as TestClient
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +77,9 @@ def test_breast_cancer_model_standardizes_inside(tmp_path):
     assert response.json()["class_name"] == ["malignant", "benign"][predicted[0]]
     wrong = app.post("/predict", json={"features": [0.0] * 64})
     assert wrong.status_code == 422 and "features must hold 30 numbers" in wrong.json()["detail"]
+    statuses = {name: app.post(path, **request).status_code for name, (path, request) in bad_requests(30).items()}
+    assert all(400 <= status < 500 for status in statuses.values()), statuses
+    assert statuses["an oversized body"] == 413 and statuses["too many rows"] == 422  # the default limits
 
 
 def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -161,44 +159,40 @@ def test_the_model_is_loaded_once(digits_file, monkeypatch):
 
 ROW = [0.5] * 64
 JSON = {"content-type": "application/json"}
-BAD = {  # name: (path, request keywords, status, words the message must contain)
-    "too short": ("/predict", {"json": {"features": ROW[:63]}}, 422, "features must hold 64 numbers"),
-    "too long": ("/predict", {"json": {"features": ROW + [0.5]}}, 422, "got 65"),
-    "NaN": ("/predict", {"content": '{"features": [0.5, NaN' + ", 0.5" * 62 + "]}", "headers": JSON}, 422,
-            "features[1] is nan"),
-    "infinity": ("/predict", {"content": '{"features": [1e999' + ", 0.5" * 63 + "]}", "headers": JSON}, 422,
-                 "features[0] is inf"),
-    "a string": ("/predict", {"json": {"features": ["0.5"] + ROW[1:]}}, 422,
-                 "features[0]: Input should be a valid number, got '0.5'"),
-    "a boolean": ("/predict", {"json": {"features": [True] + ROW[1:]}}, 422,
-                  "features[0]: Input should be a valid number, got True"),
-    "a nested list": ("/predict", {"json": {"features": [ROW]}}, 422, "features[0]: Input should be a valid number"),
-    "not a list": ("/predict", {"json": {"features": "pixels"}}, 422, "features: Input should be a valid list"),
-    "no features": ("/predict", {"json": {}}, 422, "features: Field required"),
-    "an unknown field": ("/predict", {"json": {"features": ROW, "pixels": ROW}}, 422, "pixels: Extra inputs"),
-    "not an object": ("/predict", {"json": [ROW]}, 422, "request body: Input should be a valid dictionary"),
-    "empty body": ("/predict", {"headers": JSON}, 422, "request body is missing"),
-    "malformed JSON": ("/predict", {"content": '{"features": [0.5,', "headers": JSON}, 400, "malformed JSON"),
-    "wrong content type": ("/predict", {"content": json.dumps({"features": ROW}),
-                                        "headers": {"content-type": "text/plain"}}, 415,
-                           "Content-Type must be application/json, got 'text/plain'"),
-    "form data": ("/predict", {"data": {"features": "0.5"}}, 415, "got 'application/x-www-form-urlencoded'"),
-    "no content type": ("/predict", {"content": json.dumps({"features": ROW}).encode()}, 415, "got none"),
-    "oversized body": ("/predict/batch", {"json": {"rows": [[0.1234567891234] * 64] * 8}}, 413,
-                       "over the limit of 8000 bytes"),
-    "empty batch": ("/predict/batch", {"json": {"rows": []}}, 422, "rows is empty"),
-    "too many rows": ("/predict/batch", {"json": {"rows": [[0.0] * 64] * 9}}, 422, "rows holds 9 rows; at most 8"),
-    "a short row": ("/predict/batch", {"json": {"rows": [ROW, ROW[:10]]}}, 422,
-                    "rows[1] must hold 64 numbers (one per input feature), got 10"),
-    "NaN in a row": ("/predict/batch", {"content": '{"rows": [[NaN' + ", 0" * 63 + "]]}", "headers": JSON}, 422,
-                     "rows[0][0] is nan"),
-    "a string in a row": ("/predict/batch", {"json": {"rows": [["x"] * 64]}}, 422, "(and 61 more errors)"),
+EXPECTED = {  # each bad request (service.bad_requests): its status, and words its message must contain
+    "too few values": (422, "features must hold 64 numbers (one per input feature), got 63"),
+    "too many values": (422, "got 65"),
+    "a NaN": (422, "features[0] is nan; every value must be a finite number"),
+    "an infinity": (422, "features[0] is inf"),
+    "a string": (422, "features[0]: Input should be a valid number, got '0.5'"),
+    "a boolean": (422, "features[0]: Input should be a valid number, got True"),
+    "a nested list": (422, "features[0]: Input should be a valid number"),
+    "not a list": (422, "features: Input should be a valid list"),
+    "no features": (422, "features: Field required"),
+    "an unknown field": (422, "pixels: Extra inputs"),
+    "not an object": (422, "request body: Input should be a valid dictionary"),
+    "an empty body": (422, "request body is missing"),
+    "malformed JSON": (400, "malformed JSON"),
+    "wrong content type": (415, "Content-Type must be application/json, got 'text/plain'"),
+    "form data": (415, "got 'application/x-www-form-urlencoded'"),
+    "no content type": (415, "got none"),
+    "an oversized body": (413, "over the limit of 8000 bytes"),
+    "an empty batch": (422, "rows is empty"),
+    "too many rows": (422, "rows holds 9 rows; at most 8"),
+    "a short row": (422, "rows[1] must hold 64 numbers (one per input feature), got 10"),
+    "a NaN in a row": (422, "rows[0][0] is nan"),
+    "strings in a row": (422, "(and 61 more errors)"),
 }
 
 
-@pytest.mark.parametrize("name", list(BAD))
+def test_every_bad_request_has_an_expectation():
+    assert list(bad_requests()) == list(EXPECTED)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_bad_input_gets_a_4xx_naming_the_problem(client, name):
-    path, request, status, words = BAD[name]
+    path, request = bad_requests(64, max_batch=8, max_body_bytes=8000)[name]
+    status, words = EXPECTED[name]
     response = client.post(path, **request)
     assert response.status_code == status, response.text
     assert words in response.json()["detail"]

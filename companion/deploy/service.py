@@ -201,6 +201,53 @@ def create_app(checkpoint_path, max_batch=MAX_BATCH, max_body_bytes=MAX_BODY_BYT
     return app
 
 
+def in_process_client(app):
+    """FastAPI's TestClient for ``app``: requests answered in-process, no server or socket (for tests and
+    a notebook cell). Starlette's warning on import (it would like ``httpx2``) is silenced."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    return TestClient(app)
+
+
+def bad_requests(input_size=64, max_batch=MAX_BATCH, max_body_bytes=MAX_BODY_BYTES):
+    """One bad request of each kind the service must refuse: {name: (path, keywords for client.post)}.
+
+    For a table in the book (send each, show status and detail) and for the tests, which hold each to
+    its status and message. ``input_size``, ``max_batch`` and ``max_body_bytes`` are the app's.
+    """
+    row, as_json = [0.5] * input_size, {"content-type": "application/json"}
+    tail = ", 0.5" * (input_size - 1)
+    n_over = max_body_bytes // (15 * input_size) + 1  # each value is written with at least 15 characters
+    oversized = {"rows": [[0.1234567891234] * input_size] * n_over}
+    return {
+        "too few values": ("/predict", {"json": {"features": row[:-1]}}),
+        "too many values": ("/predict", {"json": {"features": row + [0.5]}}),
+        "a NaN": ("/predict", {"content": '{"features": [NaN' + tail + "]}", "headers": as_json}),
+        "an infinity": ("/predict", {"content": '{"features": [1e999' + tail + "]}", "headers": as_json}),
+        "a string": ("/predict", {"json": {"features": ["0.5"] + row[1:]}}),
+        "a boolean": ("/predict", {"json": {"features": [True] + row[1:]}}),
+        "a nested list": ("/predict", {"json": {"features": [row]}}),
+        "not a list": ("/predict", {"json": {"features": "pixels"}}),
+        "no features": ("/predict", {"json": {}}),
+        "an unknown field": ("/predict", {"json": {"features": row, "pixels": row}}),
+        "not an object": ("/predict", {"json": [row]}),
+        "an empty body": ("/predict", {"headers": as_json}),
+        "malformed JSON": ("/predict", {"content": '{"features": [0.5,', "headers": as_json}),
+        "wrong content type": ("/predict", {"content": '{"features": []}', "headers": {"content-type": "text/plain"}}),
+        "form data": ("/predict", {"data": {"features": "0.5"}}),
+        "no content type": ("/predict", {"content": b'{"features": []}'}),
+        "an oversized body": ("/predict/batch", {"json": oversized}),
+        "an empty batch": ("/predict/batch", {"json": {"rows": []}}),
+        "too many rows": ("/predict/batch", {"json": {"rows": [row] * (max_batch + 1)}}),
+        "a short row": ("/predict/batch", {"json": {"rows": [row, row[:10]]}}),
+        "a NaN in a row": ("/predict/batch", {"content": '{"rows": [[NaN' + tail + "]]}", "headers": as_json}),
+        "strings in a row": ("/predict/batch", {"json": {"rows": [["x"] * input_size]}}),
+    }
+
+
 def app_from_env():
     """``create_app`` configured by the environment, for ``uvicorn --factory``: COMPANION_CHECKPOINT
     (required), COMPANION_MAX_BATCH and COMPANION_MAX_BODY_BYTES (optional)."""
