@@ -137,12 +137,32 @@ def torchrun_command(module_args, nproc):
             "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", *module_args]
 
 
+def _children(pid):
+    """The ids of the processes whose parent is ``pid`` (read from /proc; empty where there is none)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _kill_group(proc):
+    """Kill torchrun and its workers: torchrun starts each worker in a session of its own, so killing
+    torchrun's group alone would leave them running (and holding our pipes)."""
+    for pid in [*_children(proc.pid), proc.pid]:
+        with contextlib.suppress(ProcessLookupError):  # it may have ended by itself meanwhile
+            os.killpg(pid, signal.SIGKILL) if pid == proc.pid else os.kill(pid, signal.SIGKILL)
+    proc.wait()
+
+
 def launch(module_args, nproc=2, timeout=120.0, threads=1):
     """Run ``torchrun --nproc-per-node nproc -m module_args...`` on this machine; return its stdout.
 
     ``module_args`` is a list of strings, a module first (``["companion.distributed", "train", "--out",
     "run"]``). The rendezvous is on 127.0.0.1 at a free port; each worker gets ``OMP_NUM_THREADS=threads``
-    and this package on its ``PYTHONPATH``. Past ``timeout`` seconds the whole process group is killed.
+    and this package on its ``PYTHONPATH``. Past ``timeout`` seconds, or on an interrupt, the whole process
+    group (torchrun and its workers) is killed.
     Raises :class:`LaunchError` with the exit code and the tail of the workers' stderr on failure.
     """
     if not isinstance(module_args, (list, tuple)) or not module_args or \
@@ -161,10 +181,13 @@ def launch(module_args, nproc=2, timeout=120.0, threads=1):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        _kill_group(proc)
+        err = proc.communicate(timeout=10)[1]
         raise LaunchError(f"torchrun ran past its timeout of {timeout} s; workers' stderr:\n{err[-4000:]}") \
             from None
+    except BaseException:  # an interrupted notebook cell must not leave its workers running
+        _kill_group(proc)
+        raise
     if proc.returncode != 0:
         raise LaunchError(f"torchrun exited with code {proc.returncode}; workers' stderr:\n{err[-4000:]}")
     return out

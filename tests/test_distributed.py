@@ -7,7 +7,9 @@ is bounded by a timeout and the files it writes go to ``tmp_path``.
 import contextlib
 import json
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,6 +257,24 @@ def test_a_failing_launch_raises_with_the_workers_stderr(monkeypatch):
     monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", fail])
     with pytest.raises(D.LaunchError, match=r"exited with code 3; workers' stderr:\nrank 1: ValueError: boom"):
         D.launch(["companion.distributed", "train"], nproc=2, timeout=LAUNCH_TIMEOUT)
+
+
+def test_a_timeout_kills_workers_in_sessions_of_their_own(monkeypatch, tmp_path):
+    # like torchrun: a parent whose worker runs in a new session, holding the same stdout and stderr
+    pid_file = tmp_path / "worker.pid"
+    worker = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    parent = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {worker!r}], "
+              "start_new_session=True); time.sleep(60)")
+    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", parent])
+    with pytest.raises(D.LaunchError, match="past its timeout of 4 s"):
+        D.launch(["companion.distributed", "train"], nproc=2, timeout=4)
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    for _ in range(50):  # gone, or a zombie waiting for whoever adopted it to reap it
+        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the worker outlived the timeout")
 
 
 def test_a_launch_past_its_timeout_is_killed():
