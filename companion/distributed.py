@@ -328,7 +328,7 @@ def train(config):
     sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=config.seed)
     loader = DataLoader(data, batch_size=config.global_batch // world, sampler=sampler)
     out = Path(config.out) if config.out else None
-    if out is not None and rank == 0:
+    if out is not None:  # every rank: with per_rank_weights each writes there
         out.mkdir(parents=True, exist_ok=True)
     history = {"world_size": world, "backend": _backend_name(world), "loss": [], "samples_per_s": [],
                "config": asdict(config)}
