@@ -46,6 +46,15 @@ def atomic_path(path):
         raise
 
 
+def atomic_save(obj, path):
+    """``torch.save(obj)`` to ``path`` through :func:`atomic_path`: a reader never sees half a file, and a
+    failed save leaves any older file as it was. Returns the Path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+    return path
+
+
 def _check_plain(value, where):
     """Raise ValueError unless ``value`` holds only what ``torch.load(weights_only=True)`` reads back."""
     if isinstance(value, dict):
@@ -106,10 +115,7 @@ def save_checkpoint(path, model, optimizer=None, epoch=None, generators=None, ex
              "optimizer": None if optimizer is None else optimizer.state_dict(),
              "rng": rng_state(generators), "extra": extra}
     _check_plain(state["optimizer"], "optimizer.state_dict()")
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return path
+    return atomic_save(state, path)
 
 
 def load_checkpoint(path, model, optimizer=None, generators=None, restore_rng=True, map_location=None):

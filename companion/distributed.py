@@ -240,19 +240,6 @@ def digits_dataset(n_train, global_batch, seed=0):
                                           torch.tensor(y[order], dtype=torch.int64))
 
 
-def atomic_save(obj, path):
-    """torch.save to a temporary file beside ``path``, then os.replace: a crash leaves the old file."""
-    import torch
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _context():
     """(rank, world_size, local_rank) from torchrun's environment; (0, 1, 0) when run alone."""
     env = os.environ
@@ -315,6 +302,7 @@ def train(config):
     from torch.utils.data.distributed import DistributedSampler
 
     import companion
+    from companion.checkpoint import save_checkpoint
     from companion.torch import build_mlp
 
     rank, world, local_rank = _context()
@@ -344,8 +332,7 @@ def train(config):
             print(f"epoch {epoch + 1}/{config.epochs} loss {loss:.4f} "
                   f"{history['samples_per_s'][-1]:.0f} samples/s on {world} process(es)", flush=True)
             if out is not None:
-                atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "epoch": epoch + 1}, out / "checkpoint.pt")
+                save_checkpoint(out / "checkpoint.pt", model, optimizer, epoch=epoch + 1)
     _write_results(model, history, out, rank, config.per_rank_weights)
     return model, history
 
@@ -368,6 +355,8 @@ def _mean_over_ranks(value, world, device):
 
 
 def _write_results(model, history, out, rank, per_rank):
+    from companion.checkpoint import atomic_save
+
     if out is None:
         return
     if per_rank:  # for checking that the replicas agree bit for bit

@@ -89,8 +89,12 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatc
     save_model(path, net, meta)
     before = path.read_bytes()
 
-    def broken_save(obj, f):
-        f.write(b"half a file")
+    def broken_save(obj, f):  # f: the temporary path (or an open file)
+        if hasattr(f, "write"):
+            f.write(b"half a file")
+        else:
+            with open(f, "wb") as out:
+                out.write(b"half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(models.torch, "save", broken_save)

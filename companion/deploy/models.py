@@ -10,14 +10,13 @@ A model file holds only tensors and plain Python values (str, int, float, list, 
                   "sizes": [d, ..., C], "activations": [...], "test_accuracy": float, ...}}
 """
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from companion import torch as ct
+from companion.checkpoint import atomic_save
 from companion.data import shipped
 from companion.data.splits import Standardizer, train_val_test_split
 from companion.train import evaluate, fit
@@ -68,8 +67,9 @@ def _check_metadata(metadata):
 def save_model(path, net, metadata, input_mean=None, input_std=None):
     """Write ``net``'s state_dict, the input scaling and ``metadata`` to ``path`` atomically.
 
-    The file is written to a temporary name beside ``path`` and renamed over it (``os.replace``), so a
-    reader never sees half a file and a failed save leaves any previous file as it was.
+    The file is written through :func:`companion.checkpoint.atomic_save` (a temporary name beside ``path``,
+    then ``os.replace``), so a reader never sees half a file and a failed save leaves any previous file as
+    it was.
     """
     _check_metadata(metadata)
     payload = {"state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
@@ -77,15 +77,7 @@ def save_model(path, net, metadata, input_mean=None, input_std=None):
     if input_mean is not None:
         payload["input_mean"] = torch.as_tensor(np.asarray(input_mean), dtype=torch.float32)
         payload["input_std"] = torch.as_tensor(np.asarray(input_std), dtype=torch.float32)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pt")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_save(payload, path)
     return path
 
 
