@@ -1,6 +1,7 @@
 """Transfer learning without downloads: pretrain on digits 0-4, then learn digits 5-9 from few labels.
 
-The recipe (Yosinski et al. 2014 measured how well such features transfer between tasks):
+The recipe (Yosinski et al. 2014 measured how features transfer between tasks; references.bib key
+yosinski2014transferable):
 
 1. :func:`digit_tasks` splits the shipped 8x8 digits into a source task (0-4, all images) and a target
    task (5-9, relabelled 0-4): a pool to draw k labelled images per class from, and a fixed test set.
@@ -130,7 +131,8 @@ def layerwise_param_groups(model, lr, backbone_lr_factor=0.1):
     """Optimizer param groups: the head (last Dense) at ``lr``, every earlier layer at ``lr * backbone_lr_factor``.
 
     Pretrained layers already hold useful features, so they move more slowly than the new head (a smaller
-    rate for lower layers, as in ULMFiT's discriminative fine-tuning, Howard & Ruder 2018).
+    rate for lower layers, as in ULMFiT's discriminative fine-tuning,
+    Howard & Ruder 2018, key howard2018universal).
     """
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
@@ -150,7 +152,7 @@ def new_head(model, n_classes, seed=0):
     return model
 
 
-def adapt(pretrained, X, y, method, steps=60, lr=1e-2, backbone_lr_factor=0.1, batch_size=64, seed=0):
+def adapt(pretrained, X, y, method, steps=30, lr=2e-2, backbone_lr_factor=0.1, batch_size=64, seed=0):
     """Learn (X (N, 1, 8, 8), y (N,)) from ``pretrained`` by ``method`` in :data:`METHODS`; returns a new model.
 
     probe: the body stays frozen (requires_grad False, bitwise unchanged), only a new head trains, on the

@@ -141,3 +141,9 @@ def test_replace_head_swaps_a_linear_and_freezes_the_rest():
     assert [n for n, p in model.named_parameters() if p.requires_grad] == ["fc.weight", "fc.bias"]
     with pytest.raises(ValueError, match="model.head must be a torch.nn.Linear"):
         T.replace_head(Tiny(), 5, attr="head")
+
+
+def test_every_method_learns_far_above_chance_from_ten_labels(tasks, pretrained):
+    curve = T.transfer_curve(pretrained, tasks, ks=(10,), seeds=(0,))
+    for m in T.METHODS:  # chance is 1 in 5; measured here about 0.85-0.9 for each
+        assert curve["accuracy"][m][0] > 0.6, m
