@@ -87,8 +87,8 @@ def body_and_head(model):
 
 
 def _train(model, params, X, y, steps, batch_size, seed):
-    """Adam on cross-entropy over ``params`` (a list of tensors or of param-group dicts); minibatches drawn
-    with a torch.Generator seeded by ``seed``. Returns the model."""
+    """Adam on the cross-entropy of ``model(X)`` (a module or any function of X) over ``params`` (param-group
+    dicts); minibatches of ``batch_size`` drawn with a torch.Generator seeded by ``seed``. Returns the model."""
     opt = torch.optim.Adam(params)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
@@ -152,16 +152,21 @@ def new_head(model, n_classes, seed=0):
     return model
 
 
-def adapt(pretrained, X, y, method, steps=30, lr=2e-2, backbone_lr_factor=0.1, batch_size=64, seed=0):
+def adapt(pretrained, X, y, method, steps=25, lr=2e-2, backbone_lr_factor=0.1, batch_size=64, seed=0,
+          probe_steps=100):
     """Learn (X (N, 1, 8, 8), y (N,)) from ``pretrained`` by ``method`` in :data:`METHODS`; returns a new model.
 
     probe: the body stays frozen (requires_grad False, bitwise unchanged), only a new head trains, on the
-    body's features computed once. finetune: a new head, every layer trains with
+    body's features computed once: ``probe_steps`` Adam steps (a linear model on fixed features, so many
+    cheap steps, trained close to convergence); the other methods take ``steps``. finetune: a new head, every layer trains with
     :func:`layerwise_param_groups`. scratch: a freshly initialized network of the same shape, one rate.
     ``pretrained`` is never modified.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    for name, n in (("steps", steps), ("probe_steps", probe_steps)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {n!r}")
     n_classes = int(y.max()) + 1
     torch.manual_seed(seed)
     if method == "scratch":
@@ -176,7 +181,10 @@ def adapt(pretrained, X, y, method, steps=30, lr=2e-2, backbone_lr_factor=0.1, b
     body.requires_grad_(False)
     with torch.no_grad():  # the frozen body gives the same features every step: compute them once
         features = body.eval()(X)
-    _train(head, [{"params": list(head.parameters()), "lr": lr}], features, y, steps, batch_size, seed)
+    def linear(x):  # the head's own weights, without the layer's per-call checks (many cheap steps)
+        return torch.nn.functional.linear(x, head.weight, head.bias)
+
+    _train(linear, [{"params": list(head.parameters()), "lr": lr}], features, y, probe_steps, batch_size, seed)
     return model.eval()
 
 
