@@ -231,7 +231,7 @@ def train_side_by_side(x, y, sizes, activations=None, epochs=5, batch_size=32, l
 
     The torch network is built (float32, on the CPU) and its weights copied into the Keras one, so both
     start equal; both then take the batches x[i:i+batch_size] in order (no shuffling) for ``epochs``
-    epochs, minimising the mean cross-entropy of the logits against integer labels ``y``.
+    epochs, minimizing the mean cross-entropy of the logits against integer labels ``y``.
 
     Shapes: x (n, sizes[0]), y (n,) integers in [0, sizes[-1]).
     Returns a dict: ``torch_loss`` and ``keras_loss`` (one loss per step, before that step's update),
