@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from companion import metrics
 from companion._runtime import device as default_device
 from companion._validate import check_choice, check_nonnegative_int, check_positive_int
 from companion.data.molecules import batch_graphs, fingerprint
@@ -151,7 +152,7 @@ def accuracy(model, graphs):
     else:
         weight = next(model.parameters())
         predicted = model.predict(graph_batch(graphs, dtype=weight.dtype, device=weight.device))
-    return float((predicted.cpu().numpy() == y).mean())
+    return metrics.accuracy(y, predicted.cpu().numpy())
 
 
 def gnn_name(num_layers, readout):

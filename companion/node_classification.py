@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from companion import metrics
 from companion._validate import check_choice
 from companion import np as np_gnn  # GCNConv, SAGEConv (companion.np.gnn) and GATConv (companion.np.gat)
 from companion.np.graph import add_self_loops, gcn_norm, propagate
@@ -108,7 +109,7 @@ def accuracy(logits, y, mask=None):
     """The fraction of the nodes in ``mask`` (N,) bool (all when None) whose largest logit is their class."""
     logits, y = np.asarray(logits), np.asarray(y)
     mask = np.ones(len(y), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    return float(np.mean(logits[mask].argmax(axis=1) == y[mask]))
+    return metrics.accuracy(y[mask], logits[mask].argmax(axis=1))
 
 
 @dataclass

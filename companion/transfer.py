@@ -26,6 +26,7 @@ import socket
 import numpy as np
 import torch
 
+from companion import metrics
 from companion.checkpoint import load_checkpoint, save_checkpoint
 from companion.data.shipped import load_digits
 from companion.torch.dense import Dense
@@ -191,7 +192,7 @@ def adapt(pretrained, X, y, method, steps=25, lr=2e-2, backbone_lr_factor=0.1, b
 def accuracy(model, X, y):
     """Fraction of X (N, 1, 8, 8) whose arg-max logit is y (N,)."""
     with torch.no_grad():
-        return float((model(X).argmax(1) == y).float().mean())
+        return metrics.accuracy(y.cpu(), model(X).argmax(1).cpu())
 
 
 def transfer_curve(pretrained, tasks=None, ks=(1, 2, 5, 10, 20, 50), methods=METHODS, seeds=(0, 1, 2),
