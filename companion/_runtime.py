@@ -2,6 +2,7 @@
 
 import os
 import random
+import socket
 
 import numpy as np
 
@@ -46,3 +47,11 @@ def device():
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port on ``host`` that was free a moment ago (the OS picks it; a tiny race remains until the
+    caller binds it). Shared by the torchrun launcher, the service's load test and the browser tests."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from companion._runtime import free_port
 
 PHASES = ("reduce-scatter", "all-gather")
 
@@ -121,13 +122,6 @@ def allreduce_inputs(numel, world_size, seed=0):
 
 class LaunchError(RuntimeError):
     """torchrun failed or ran past its timeout; the message carries the workers' stderr."""
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def torchrun_command(module_args, nproc):

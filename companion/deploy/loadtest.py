@@ -10,7 +10,6 @@ runs the same in a script and in a notebook whose event loop is already running.
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,12 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
-
-def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago (the OS picks it; a tiny race remains until it is bound)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+from companion._runtime import free_port
 
 
 def _wait_until_healthy(url, process, timeout):

@@ -3,7 +3,6 @@
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from companion._runtime import free_port
 from companion.data import worked_example
 from conftest import ROOT
 
@@ -22,12 +22,6 @@ KERNEL_IDLE = """() => {
                  && widget.sessionContext.session.kernel;
   return kernel && kernel.status === 'idle';
 }"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
