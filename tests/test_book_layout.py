@@ -121,14 +121,24 @@ def test_ensure_chromium_stops_with_the_command_to_type_when_it_cannot_install(t
     assert "no apt-get" in result.stderr and "sudo apt-get install -y chromium" in result.stderr
 
 
+# What a chapter's code names -> the pyproject extra that installs it (Colab lacks all three groups).
+OPTIONAL_IMPORTS = {"torch_geometric": "graphs", "keras": "frameworks", "companion.deploy.export": "deploy",
+                    "companion.deploy.service": "deploy", "companion.deploy.loadtest": "deploy",
+                    "onnx": "deploy", "fastapi": "deploy"}
+
+
 @pytest.mark.parametrize("path", colab_cell.notebooks(), ids=lambda p: p.name)
 def test_a_notebook_importing_an_optional_library_installs_its_extra_in_colab(path):
-    """Colab has no PyTorch Geometric: a chapter that imports it must ask for the 'graphs' extra."""
+    """Colab has no PyTorch Geometric or onnxruntime: a chapter that uses one must ask for its extra."""
     nb = json.loads(path.read_text())
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+                     and "# Colab set-up" not in "".join(c["source"]))
     pyproject = (ROOT / "pyproject.toml").read_text()
     extras = colab_cell.notebook_extras(nb)
     for extra in extras:
         assert f"\n{extra} = [" in pyproject, f"extra {extra!r} is not in pyproject.toml"
-    if "torch_geometric" in code:
-        assert "graphs" in extras and "[graphs]" in "".join(nb["cells"][0]["source"])
+    if extras:
+        assert f"[{','.join(extras)}]" in "".join(nb["cells"][0]["source"]), "the Colab cell misses the extras"
+    for name, extra in OPTIONAL_IMPORTS.items():
+        if name in code:
+            assert extra in extras, f"{path.name} uses {name} but its metadata does not ask for [{extra}]"
