@@ -181,3 +181,15 @@ def test_batch_norm_lenet_exports_its_running_statistics():
     program = export_program(model, x)
     with torch.no_grad():
         assert model.training and (program.module()(x) - model.eval()(x)).abs().max() <= TOL
+
+
+def test_best_latency_is_the_fastest_round_per_call():
+    import time
+
+    from companion.deploy.export import best_latency_us
+
+    calls = []
+    assert 2000 <= best_latency_us(lambda: (calls.append(1), time.sleep(0.002)), number=3, repeats=2) < 50_000
+    assert len(calls) == 1 + 3 * 2                                     # one warm-up, then the rounds
+    with pytest.raises(ValueError, match="number and repeats must be positive"):
+        best_latency_us(lambda: None, number=0)

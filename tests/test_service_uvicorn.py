@@ -46,3 +46,13 @@ def test_a_service_that_cannot_start_says_why(tmp_path):
     with pytest.raises(RuntimeError, match="did not become healthy(.|\n)*missing.pt.*no such file"):
         with running_service(tmp_path / "missing.pt", timeout=60):
             pass
+
+
+def test_start_service_returns_at_once_and_stops_before_it_is_ready(digits_file):
+    from companion.deploy.loadtest import start_service
+
+    service = start_service(digits_file, timeout=60)
+    assert service.url.startswith("http://127.0.0.1:") and service.process.poll() is None  # still importing
+    service.stop()
+    assert service.process.poll() is not None
+    service.stop()                                                     # stopping twice is harmless

@@ -137,3 +137,24 @@ def run_onnx(session, x):
     """
     name, x = _check_input(session, x)
     return session.run(None, {name: x})[0]
+
+
+def best_latency_us(call, number=20, repeats=5):
+    """The best time of one ``call()`` in microseconds: ``repeats`` rounds of ``number`` calls each, the
+    round's mean taken, the fastest round kept (the least disturbed by other work on the machine).
+
+    One warm-up call comes first (a first call allocates and, for an exported program, may specialize).
+    Wall-clock (``time.perf_counter``), so on a shared machine it still includes waiting for a core.
+    """
+    if number < 1 or repeats < 1:
+        raise ValueError(f"number and repeats must be positive, got {number} and {repeats}")
+    import time
+
+    call()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best * 1e6

@@ -4,6 +4,8 @@
         result = load_test(url + "/predict", payloads, n_requests=2000, concurrency=16)
     result.p50_ms, result.p99_ms, result.errors
 
+``start_service`` starts the server and returns at once, so that its start-up overlaps other work.
+
 The load test uses threads (one httpx.Client each, connections kept alive), not asyncio, so it
 runs the same in a script and in a notebook whose event loop is already running.
 """
@@ -37,14 +39,58 @@ def _wait_until_healthy(url, process, timeout):
     return False
 
 
-@contextlib.contextmanager
-def running_service(checkpoint_path, port=None, host="127.0.0.1", timeout=60.0, threads=1, extra_env=None):
-    """Serve ``checkpoint_path`` with uvicorn in a subprocess; yields the base URL, stops it on exit.
+class ServiceProcess:
+    """uvicorn serving one model file in a subprocess, started by :func:`start_service` and not yet waited for.
 
-    Waits (at most ``timeout`` seconds) until ``/health`` answers 200; if the server exits or never
-    answers, raises RuntimeError with its stderr. On exit it is stopped with SIGTERM (uvicorn's
-    graceful shutdown) and killed if it has not stopped within 10 s. ``threads`` sets the server's
-    OMP_NUM_THREADS (torch's intra-op threads).
+    ``url`` is known at once; :meth:`wait` blocks until ``/health`` answers 200 (and returns the URL);
+    :meth:`stop` ends the process (SIGTERM, uvicorn's graceful shutdown; killed after 10 s). Used as a
+    context manager it waits on entry and stops on exit. Starting the process early lets its seconds of
+    importing torch overlap other work (a notebook exporting the model meanwhile, say).
+    """
+
+    def __init__(self, process, url, timeout):
+        self.process, self.url, self.timeout = process, url, timeout
+
+    def wait(self):
+        """Block until the service is healthy (at most ``timeout`` s from now); returns the base URL.
+
+        If the server exits or never answers, it is killed and RuntimeError carries its stderr."""
+        if not _wait_until_healthy(self.url, self.process, self.timeout):
+            self.process.kill()
+            stderr = self.process.communicate(timeout=10)[1].decode(errors="replace")
+            raise RuntimeError(f"the service did not become healthy at {self.url} within {self.timeout} s "
+                               f"(exit code {self.process.returncode}); its stderr:\n{stderr[-3000:]}")
+        return self.url
+
+    def stop(self):
+        """Stop the server (idempotent)."""
+        process = self.process
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr is not None and not process.stderr.closed:
+            process.stderr.close()
+
+    def __enter__(self):
+        try:
+            return self.wait()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_service(checkpoint_path, port=None, host="127.0.0.1", timeout=60.0, threads=1, extra_env=None):
+    """Start uvicorn serving ``checkpoint_path`` in a subprocess and return at once: a :class:`ServiceProcess`.
+
+    ``threads`` sets the server's OMP_NUM_THREADS (torch's intra-op threads); ``timeout`` bounds the
+    later :meth:`ServiceProcess.wait`. Call ``stop()`` (or use it in a ``with``) to end it.
     """
     port = free_port(host) if port is None else port
     env = {**os.environ, "COMPANION_CHECKPOINT": os.fspath(checkpoint_path), "OMP_NUM_THREADS": str(threads),
@@ -53,24 +99,20 @@ def running_service(checkpoint_path, port=None, host="127.0.0.1", timeout=60.0, 
                "--host", host, "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with open(os.devnull, "wb") as devnull:
         process = subprocess.Popen(command, env=env, stdout=devnull, stderr=subprocess.PIPE)
-    url = f"http://{host}:{port}"
-    try:
-        if not _wait_until_healthy(url, process, timeout):
-            process.kill()
-            stderr = process.communicate(timeout=10)[1].decode(errors="replace")
-            raise RuntimeError(f"the service did not become healthy at {url} within {timeout} s "
-                               f"(exit code {process.returncode}); its stderr:\n{stderr[-3000:]}")
+    return ServiceProcess(process, f"http://{host}:{port}", timeout)
+
+
+@contextlib.contextmanager
+def running_service(checkpoint_path, port=None, host="127.0.0.1", timeout=60.0, threads=1, extra_env=None):
+    """Serve ``checkpoint_path`` with uvicorn in a subprocess; yields the base URL, stops it on exit.
+
+    Waits (at most ``timeout`` seconds) until ``/health`` answers 200; if the server exits or never
+    answers, raises RuntimeError with its stderr. On exit it is stopped with SIGTERM (uvicorn's
+    graceful shutdown) and killed if it has not stopped within 10 s. ``threads`` sets the server's
+    OMP_NUM_THREADS (torch's intra-op threads). :func:`start_service` is the same without the wait.
+    """
+    with start_service(checkpoint_path, port, host, timeout, threads, extra_env) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 @dataclass
