@@ -29,6 +29,7 @@ import torch
 from companion import metrics
 from companion.checkpoint import load_checkpoint, save_checkpoint
 from companion.data.shipped import load_digits
+from companion.linear_probe import few_shot_indices
 from companion.torch.dense import Dense
 from companion.torch.lenet import build_lenet
 
@@ -37,13 +38,16 @@ SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 CHANNELS = (8, 16)
 
 
-def digit_tasks(n_test_per_class=80, split_seed=0):
+def digit_tasks(n_test_per_class=80, split_seed=0, n_source_test_per_class=0):
     """The source and target tasks from the shipped digits, as float32 tensors of shape (N, 1, 8, 8).
 
     Returns a dict: ``source`` (X, y) with every image of digits 0-4 (y in 0..4); ``pool`` (X, y) and
     ``test`` (X, y) with digits 5-9 relabelled 0..4 (digit d -> d - 5). ``test`` holds
     ``n_test_per_class`` images of each digit, drawn once with ``split_seed``; ``pool`` holds the rest
-    (about 100 per digit), from which :func:`few_shot` draws the k labelled images.
+    (about 100 per digit), from which :func:`few_shot` draws the k labelled images. With
+    ``n_source_test_per_class`` > 0, that many images of each source digit are held out of ``source`` as
+    ``source_test`` (X, y), to score the pretrained network on images it never saw (the target split is the
+    same either way).
     """
     X, y = load_digits()
     X = torch.tensor(X, dtype=torch.float32).reshape(-1, 1, 8, 8)
@@ -57,23 +61,27 @@ def digit_tasks(n_test_per_class=80, split_seed=0):
                              f"({len(idx)} images)")
         test.extend(idx[:n_test_per_class])
         pool.extend(idx[n_test_per_class:])
+    held_out = []
+    for digit in SOURCE if n_source_test_per_class else ():
+        idx = rng.permutation(np.flatnonzero(y.numpy() == digit))
+        if len(idx) <= n_source_test_per_class:
+            raise ValueError(f"n_source_test_per_class={n_source_test_per_class} leaves no training images "
+                             f"of digit {digit} ({len(idx)} images)")
+        held_out.extend(idx[:n_source_test_per_class])
+    held_out = torch.tensor(np.sort(held_out), dtype=torch.long)
     source = torch.isin(y, torch.tensor(SOURCE))
+    source[held_out] = False
     test, pool = torch.tensor(np.sort(test)), torch.tensor(np.sort(pool))
-    return {"source": (X[source], y[source]), "pool": (X[pool], y[pool] - 5), "test": (X[test], y[test] - 5)}
+    tasks = {"source": (X[source], y[source]), "pool": (X[pool], y[pool] - 5), "test": (X[test], y[test] - 5)}
+    if n_source_test_per_class:
+        tasks["source_test"] = (X[held_out], y[held_out])
+    return tasks
 
 
 def few_shot(X, y, k, seed=0):
-    """k images of each class of (X, y), drawn without replacement with ``seed``: (X_k, y_k), n = k * classes."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k (labelled images per class) must be a positive int, got {k!r}")
-    rng = np.random.default_rng(seed)
-    picks = []
-    for c in torch.unique(y).tolist():
-        idx = np.flatnonzero(y.numpy() == c)
-        if k > len(idx):
-            raise ValueError(f"k={k} is more than the {len(idx)} images of class {c} in the pool")
-        picks.extend(rng.choice(idx, size=k, replace=False))
-    picks = torch.tensor(np.sort(picks))
+    """k images of each class of (X, y), drawn without replacement with ``seed``: (X_k, y_k), n = k * classes
+    (the indices of companion.linear_probe.few_shot_indices, which the page's NumPy panel draws alike)."""
+    picks = torch.from_numpy(few_shot_indices(y.numpy(), k, seed))
     return X[picks], y[picks]
 
 

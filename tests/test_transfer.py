@@ -32,6 +32,20 @@ def test_tasks_split_source_and_target_without_overlap(tasks):
     assert torch.equal(T.digit_tasks()["test"][0], Xt)  # the test set is fixed
 
 
+def test_source_test_is_held_out_and_the_target_split_unchanged(tasks):
+    held = T.digit_tasks(n_source_test_per_class=10)
+    X_src, y_src = held["source_test"]
+    assert np.array_equal(np.bincount(y_src.numpy()), [10] * 5)
+    assert len(held["source"][0]) == len(tasks["source"][0]) - 50
+    both = torch.cat([held["source"][0], X_src]).reshape(len(tasks["source"][0]), -1)
+    assert torch.equal(torch.unique(both, dim=0), torch.unique(tasks["source"][0].reshape(len(both), -1), dim=0))
+    for part in ("pool", "test"):
+        assert all(torch.equal(a, b) for a, b in zip(held[part], tasks[part]))
+    assert "source_test" not in tasks
+    with pytest.raises(ValueError, match="n_source_test_per_class=500"):
+        T.digit_tasks(n_source_test_per_class=500)
+
+
 def test_few_shot_draws_k_per_class_and_repeats(tasks):
     X, y = T.few_shot(*tasks["pool"], 3, seed=1)
     assert np.bincount(y.numpy()).tolist() == [3] * 5
