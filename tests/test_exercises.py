@@ -87,6 +87,14 @@ RIGHT = {
     "graphs.message_step": lambda x, ei: np.eye(len(x))[ei[1]].T @ x[ei[0]],      # (N, E) incidence of targets
     "graphs.mean_readout": lambda x, b: np.stack([x[b == g].mean(0) if (b == g).any() else np.zeros(x.shape[1])
                                                   for g in range(b.max() + 1)]),
+    "transfer.trainable_parameters": lambda c1, c2, n, method: sum(  # referee: the page's model, counted by torch
+        p.numel() for p in (lambda m: m[-2] if method == "probe" else m)(
+            __import__("companion.transfer", fromlist=["build_model"]).build_model(n, channels=(c1, c2))).parameters()),
+    "transfer.discriminative_rates": lambda lr, f, L: np.array([lr / f ** (L - l) for l in range(1, L + 1)]),
+    "transfer.probe_gradient": lambda F, y, W, b, l2: (lambda Wt, bt: (
+        torch.autograd.grad(torch.nn.functional.cross_entropy(torch.tensor(F) @ Wt.T + bt, torch.tensor(y))
+                            + 0.5 * l2 * (Wt ** 2).sum(), (Wt, bt))))(
+        torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -172,6 +180,12 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "graphs.message_step": (lambda x, ei: np.eye(len(x))[ei[0]].T @ x[ei[1]], "expected"),  # messages sent backwards
     "graphs.mean_readout": (lambda x, b: np.stack([x[b == g].sum(0) for g in range(b.max() + 1)]),
                             "expected"),  # summed, not averaged
+    "transfer.trainable_parameters": (lambda c1, c2, n, method: 4 * c2 * n if method == "probe" else
+                                      9 * (c1 + c1 * c1 + c1 * c2) + 4 * c2 * n, "expected"),  # forgot the biases
+    "transfer.discriminative_rates": (lambda lr, f, L: lr / f ** np.arange(L), "expected"),  # the input layer fastest
+    "transfer.probe_gradient": (lambda F, y, W, b, l2: (lambda G: (G.T @ F, G.sum(0)))(
+        np.exp(F @ W.T + b) / np.exp(F @ W.T + b).sum(1, keepdims=True) - np.eye(len(b))[y]),
+                                "expected"),  # summed over the examples, not averaged, and no L2 term
 }
 
 
@@ -188,6 +202,7 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("attention.") for i in EXERCISES) >= 3
     assert sum(i.startswith("transformers.") for i in EXERCISES) >= 2
     assert sum(i.startswith("graphs.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("transfer.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

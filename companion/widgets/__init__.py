@@ -13,8 +13,6 @@ from companion.widgets.kernel_explorer import KernelExplorer
 from companion.widgets.optimizer_explorer import OptimizerExplorer
 from companion.widgets.playground import Playground
 from companion.widgets.probe_explorer import ProbeExplorer
-from companion.widgets.precision_explorer import PrecisionExplorer
 from companion.widgets.receptive_field_explorer import ReceptiveFieldExplorer
 from companion.widgets.regularization_explorer import RegularizationExplorer
-from companion.widgets.ring_explorer import RingExplorer
 from companion.widgets.sampling_explorer import SamplingExplorer
