@@ -103,3 +103,20 @@ def test_cmd_runs_uvicorn_on_the_app_factory(steps):
 def test_the_parser_sees_what_it_should():
     steps = instructions("FROM python:3.11-slim\n# USER root\nRUN a \\\n  b\nUSER app\n")
     assert steps == [("FROM", "python:3.11-slim"), ("RUN", "a    b"), ("USER", "app")]
+
+
+def test_dockerfile_path_finds_the_repository_file(tmp_path, monkeypatch):
+    from companion.deploy import dockerfile_path
+
+    here = dockerfile_path()
+    assert here.read_text().startswith("# The book's digit classifier")
+    monkeypatch.setattr("companion.deploy.__file__", str(tmp_path / "site" / "companion" / "deploy" / "x.py"))
+    clone = tmp_path / "work" / "clone"
+    (clone / "deploy").mkdir(parents=True)
+    (clone / "deploy" / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.chdir(tmp_path / "work")                      # as in Colab: the clone is a folder of the cwd
+    assert dockerfile_path() == clone / "deploy" / "Dockerfile"
+    monkeypatch.chdir(tmp_path)
+    (clone / "deploy" / "Dockerfile").unlink()
+    with pytest.raises(FileNotFoundError, match="no deploy/Dockerfile"):
+        dockerfile_path()
