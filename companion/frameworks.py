@@ -35,7 +35,11 @@ def seed_worker(worker_id):
     """``worker_init_fn``: seed NumPy and ``random`` in a DataLoader worker from torch's per-worker seed.
 
     torch gives each worker the seed ``base_seed + worker_id`` (``base_seed`` drawn from the loader's
-    generator), but NumPy and ``random`` would otherwise start from the state the worker inherited.
+    generator). Since PyTorch 1.9 the worker loop also seeds ``random`` with it and NumPy's global
+    generator from ``(base_seed, worker_id)``; before, a forked worker's NumPy started from the parent's
+    state, so every worker drew the same "random" numbers. This function is the recipe of PyTorch's
+    reproducibility notes: harmless on recent versions, needed on old ones, and the place to seed any
+    other library a dataset draws from.
     """
     seed = torch.initial_seed() % 2 ** 32
     np.random.seed(seed)
@@ -63,6 +67,122 @@ def seeded_loader(dataset, batch_size, seed, num_workers=0, shuffle=True, **kwar
     return torch.utils.data.DataLoader(dataset, batch_size=int(batch_size), shuffle=shuffle,
                                        num_workers=int(num_workers), worker_init_fn=seed_worker,
                                        generator=generator, **kwargs)
+
+
+class NoisyDigits(torch.utils.data.Dataset):
+    """A map-style ``Dataset``: image i of ``X`` (float32, flattened) plus Gaussian noise of standard
+    deviation ``noise`` drawn from NumPy's global generator, and its label. ``len`` and ``[i]`` are all a
+    DataLoader needs; the noise makes the workers' random states visible.
+
+    Shapes: X (n, features), y (n,); item i is (x (features,) float32 tensor, label int64 tensor).
+    """
+
+    def __init__(self, X, y, noise=0.0):
+        self.X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+        self.y = np.asarray(y, dtype=np.int64)
+        if self.y.shape != (len(self.X),):
+            raise ValueError(f"y must have shape ({len(self.X)},), got {self.y.shape}")
+        if noise < 0:
+            raise ValueError(f"noise must be non-negative, got {noise!r}")
+        self.noise = float(noise)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        x = self.X[i] + self.noise * np.random.standard_normal(self.X.shape[1]).astype(np.float32)
+        return torch.from_numpy(x), torch.tensor(self.y[i])
+
+
+class DigitsNet(torch.nn.Module):
+    """An MLP written the way PyTorch code usually is: layers made in ``__init__`` (registered as
+    submodules, so ``parameters()``, ``state_dict()`` and ``.to(device)`` find them), the computation in
+    ``forward``. Shapes: x (batch, n_in) -> logits (batch, n_out)."""
+
+    def __init__(self, n_in=64, hidden=32, n_out=10, dropout=0.0):
+        super().__init__()
+        self.hidden = torch.nn.Linear(n_in, hidden)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.out = torch.nn.Linear(hidden, n_out)
+
+    def forward(self, x):
+        return self.out(self.dropout(torch.relu(self.hidden(x))))
+
+
+def train_epochs(model, optimizer, loader, epochs, device="cpu"):
+    """The usual loop: for each batch, forward, cross-entropy, ``zero_grad``, ``backward``, ``step``.
+    Returns the loss of every step (Python floats)."""
+    model.train()
+    losses = []
+    for _ in range(epochs):
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+def _resume_run(dataset, seed, batch_size, dropout):
+    """A fresh (model, optimizer, loader, generator); the global generators seeded with ``seed`` too."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    model = DigitsNet(dataset.X.shape[1], 32, int(dataset.y.max()) + 1, dropout=dropout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    loader = seeded_loader(dataset, batch_size, seed)
+    return model, optimizer, loader, loader.generator
+
+
+def resume_experiment(dataset, path, epochs=4, split=2, batch_size=32, dropout=0.2, seed=0):
+    """Train ``epochs`` epochs straight, and again stopping after ``split`` epochs, saving a checkpoint,
+    loading it into a freshly made model, optimizer and loader (made from another seed, so that only the
+    checkpoint can make them agree) and training the remaining epochs. Three random sources are live:
+    the loader's shuffling generator, dropout (torch's global generator) and the dataset's noise (NumPy's).
+
+    Returns a dict: ``resumed_difference``, the largest |difference| between the two runs' final weights
+    (0.0 when resuming is exact); ``without_generator_difference``, the same when the checkpoint leaves out
+    the loader's generator; ``keys``, the top-level keys of the checkpoint file; ``path``.
+    """
+    from companion.checkpoint import load_checkpoint, save_checkpoint
+
+    if not 0 < split < epochs:
+        raise ValueError(f"split must be between 0 and epochs={epochs} exclusive, got {split!r}")
+
+    def final_weights(generators):
+        model, optimizer, loader, generator = _resume_run(dataset, seed, batch_size, dropout)
+        train_epochs(model, optimizer, loader, split)
+        save_checkpoint(path, model, optimizer, epoch=split,
+                        generators={"loader": generator} if generators else None)
+        model, optimizer, loader, generator = _resume_run(dataset, seed + 1, batch_size, dropout)
+        info = load_checkpoint(path, model, optimizer, generators={"loader": generator} if generators else None)
+        train_epochs(model, optimizer, loader, epochs - info["epoch"])
+        return model.state_dict()
+
+    model, optimizer, loader, _ = _resume_run(dataset, seed, batch_size, dropout)
+    train_epochs(model, optimizer, loader, epochs)
+    straight = model.state_dict()
+
+    def gap(other):
+        return float(max((straight[k] - other[k]).abs().max().item() for k in straight))
+
+    without = gap(final_weights(generators=False))
+    resumed = gap(final_weights(generators=True))
+    keys = sorted(torch.load(path, weights_only=True))
+    return {"resumed_difference": resumed, "without_generator_difference": without, "keys": keys, "path": path}
+
+
+def compile_matches_eager(model, x, backend="inductor"):
+    """``torch.compile(model, backend=backend)`` run on ``x`` next to ``model(x)``: returns
+    (compiled output, eager output, largest |difference|). The first call compiles; later calls with the
+    same shapes reuse the compiled code."""
+    compiled = torch.compile(model, backend=backend)
+    with torch.no_grad():
+        out = compiled(x)
+        ref = model(x)
+    return out, ref, float((out - ref).abs().max().item())
 
 
 # ---------------------------------------------------------------------------------------------------

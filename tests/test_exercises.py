@@ -95,6 +95,23 @@ RIGHT = {
         torch.autograd.grad(torch.nn.functional.cross_entropy(torch.tensor(F) @ Wt.T + bt, torch.tensor(y))
                             + 0.5 * l2 * (Wt ** 2).sum(), (Wt, bt))))(
         torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)),
+    "deployment.psi": lambda e, a: (lambda e, a: float(np.sum((a - e) * np.log(a / e))))(np.maximum(e, 1e-4),
+                                                                                        np.maximum(a, 1e-4)),
+    "deployment.ks_statistic": lambda a, b: float(__import__("scipy.stats").stats.ks_2samp(a, b).statistic),  # referee
+    "deployment.holm": lambda p, alpha: __import__("statsmodels.stats.multitest").stats.multitest.multipletests(
+        p, alpha, "holm")[0],                                                                            # referee
+    "deployment.status_code": lambda ct, n, limit, parses, valid: (
+        413 if n > limit else 415 if ct.partition(";")[0].strip().lower() != "application/json"
+        else 400 if not parses else 422 if not valid else 200),
+    "scaling.ring_cost": lambda n, p, B, a: (p - 1) * (2 * n / p / B + 2 * a),
+    "scaling.zero_memory": lambda P, N, s: (16 * P, 4 * P + 12 * P / N, 2 * P + 14 * P / N, 16 * P / N)[s],
+    "scaling.bubble_fraction": lambda K, M: 1 - M / (M + K - 1),                 # 1 - busy slots / all slots
+    "scaling.shard": lambda n, w, r: np.array(list(torch.utils.data.distributed.DistributedSampler(
+        range(n), num_replicas=w, rank=r, shuffle=False))),                     # referee
+    "frameworks.bfloat16_round": lambda x: torch.from_numpy(x).to(torch.bfloat16).float().numpy(),  # referee
+    "frameworks.batches_per_epoch": lambda n, b, d: len(torch.utils.data.DataLoader(range(n), batch_size=b,
+                                                                                     drop_last=d)),  # referee
+    "frameworks.dense_to_keras": lambda w, b: (np.ascontiguousarray(w.T), b),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -186,6 +203,21 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "transfer.probe_gradient": (lambda F, y, W, b, l2: (lambda G: (G.T @ F, G.sum(0)))(
         np.exp(F @ W.T + b) / np.exp(F @ W.T + b).sum(1, keepdims=True) - np.eye(len(b))[y]),
                                 "expected"),  # summed over the examples, not averaged, and no L2 term
+    "deployment.psi": (lambda e, a: float(np.sum((a - e) * np.log(a / e))), "expected"),  # no floor: an empty bin
+    "deployment.ks_statistic": (lambda a, b: float(np.max(np.abs(np.searchsorted(np.sort(a), a, "right") / len(a)
+                                - np.searchsorted(np.sort(b), a, "right") / len(b)))), "expected"),  # a's points only
+    "deployment.holm": (lambda p, alpha: p < alpha / len(p), "expected"),              # Bonferroni: never steps down
+    "deployment.status_code": (lambda ct, n, limit, parses, valid: (
+        415 if ct.partition(";")[0].strip().lower() != "application/json" else 413 if n > limit
+        else 400 if not parses else 422 if not valid else 200), "expected 413"),  # media type checked before size
+    "scaling.ring_cost": (lambda n, p, B, a: 2 * (p - 1) * n / B + 2 * (p - 1) * a, "expected"),  # whole array a step
+    "scaling.zero_memory": (lambda P, N, s: 16 * P / N if s else 16 * P, "stage = 1"),  # every stage shards it all
+    "scaling.bubble_fraction": (lambda K, M: (K - 1) / M, "expected"),               # idle over busy, not over all
+    "scaling.shard": (lambda n, w, r: np.arange(n)[r::w], "expected"),               # forgot the padding
+    "frameworks.bfloat16_round": (lambda x: (x.view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32),
+                                  "expected"),  # truncated instead of rounded
+    "frameworks.batches_per_epoch": (lambda n, b, d: n // b, "drop_last = False"),  # always dropped the last batch
+    "frameworks.dense_to_keras": (lambda w, b: (w.reshape(w.shape[1], w.shape[0]), b), "expected"),  # not a transpose
 }
 
 
@@ -203,6 +235,9 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("transformers.") for i in EXERCISES) >= 2
     assert sum(i.startswith("graphs.") for i in EXERCISES) >= 3
     assert sum(i.startswith("transfer.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("deployment.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("scaling.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("frameworks.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

@@ -183,3 +183,49 @@ def test_framework_table():
     assert [r["aspect"] for r in rows][:2] == ["Execution model", "Automatic differentiation"]
     assert all(set(r) == {"aspect", *fw.FRAMEWORKS} and all(r.values()) for r in rows)
     assert "jax.grad" in rows[1]["JAX"] and "GradientTape" in rows[1]["TensorFlow/Keras"]
+
+
+def _noisy_digits(n=200, noise=0.05):
+    X, y = load_digits()
+    return fw.NoisyDigits(X[:n], y[:n], noise=noise)
+
+
+def test_noisy_digits_items_and_noise_from_numpy():
+    data = _noisy_digits(noise=0.0)
+    x, y = data[3]
+    X, labels = load_digits()
+    assert len(data) == 200 and x.dtype == torch.float32 and x.shape == (64,) and y.item() == labels[3]
+    np.testing.assert_array_equal(x.numpy(), X[3].astype(np.float32))
+    noisy = _noisy_digits(noise=0.5)
+    np.random.seed(1)
+    first = noisy[3][0]
+    np.random.seed(1)
+    assert torch.equal(first, noisy[3][0]) and not torch.equal(first, x)
+    with pytest.raises(ValueError, match="y must have shape"):
+        fw.NoisyDigits(X[:5], labels[:4])
+    with pytest.raises(ValueError, match="noise must be non-negative"):
+        fw.NoisyDigits(X[:5], labels[:5], noise=-1)
+
+
+def test_digits_net_registers_its_layers_and_trains():
+    torch.manual_seed(0)
+    model = fw.DigitsNet(64, 16, 10)
+    assert [name for name, _ in model.named_parameters()] == ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    loader = fw.seeded_loader(_noisy_digits(noise=0.0), 32, seed=0)
+    losses = fw.train_epochs(model, torch.optim.Adam(model.parameters(), lr=1e-2), loader, epochs=10)
+    assert len(losses) == 10 * len(loader) and np.mean(losses[-7:]) < 0.3 * np.mean(losses[:7])
+
+
+def test_resume_experiment_is_bitwise_and_needs_the_loader_generator(tmp_path):
+    result = fw.resume_experiment(_noisy_digits(), tmp_path / "ck.pt", epochs=3, split=1)
+    assert result["resumed_difference"] == 0.0
+    assert result["without_generator_difference"] > 1e-3
+    assert result["keys"] == ["epoch", "extra", "format", "model", "optimizer", "rng"]
+    with pytest.raises(ValueError, match="split must be between"):
+        fw.resume_experiment(_noisy_digits(), tmp_path / "ck.pt", epochs=3, split=3)
+
+
+def test_compile_matches_eager():
+    torch.manual_seed(0)
+    out, ref, gap = fw.compile_matches_eager(fw.DigitsNet(), torch.rand(8, 64), backend="aot_eager")
+    assert out.shape == ref.shape == (8, 10) and gap == float((out - ref).abs().max()) and gap < 1e-6

@@ -85,3 +85,4 @@ from companion.np.graph import (add_remaining_self_loops, add_self_loops, adjace
 from companion.np.gnn import (GCNConv, SAGEConv, gcn_conv, gcn_conv_backward, gcn_conv_forward, gcn_norm_backward,
                               sage_conv, sage_conv_backward, sage_conv_forward)
 from companion.np.gat import GATConv, gat_conv, gat_conv_backward, gat_conv_forward
+from companion.np.precision import format_info, round_to, round_to_bfloat16

@@ -56,3 +56,4 @@ from companion.torch.graph import (add_remaining_self_loops, add_self_loops, adj
                                    scatter_softmax)
 from companion.torch.gnn import GCNConv, SAGEConv, gcn_conv, sage_conv
 from companion.torch.gat import GATConv, gat_conv
+from companion.torch.precision import format_info, round_to, round_to_bfloat16
