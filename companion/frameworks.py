@@ -401,11 +401,13 @@ _TABLE = (
     ("Automatic differentiation",
      "tf.GradientTape records operations; Keras's fit() hides it",
      "autograd: a tape built as the code runs, loss.backward() fills .grad",
-     "Function transformations: jax.grad(f) returns the gradient function; also vmap, jit, pmap"),
+     "Function transformations: jax.grad(f) returns the gradient function; jax.vmap vectorizes, jax.jit "
+     "compiles"),
     ("State",
      "Variables inside layers and models (objects)",
      "Parameters inside nn.Module objects; optimizers update them in place",
-     "Pure functions: parameters are explicit arrays (pytrees) passed in and returned (Flax, Optax)"),
+     "Transformed functions must be pure: parameters are explicit arrays (pytrees) passed in and returned; "
+     "Flax's Linen API keeps them apart from the module, its newer NNX API stores them in Python objects"),
     ("Deployment paths",
      "SavedModel, TensorFlow Serving, TensorFlow Lite (LiteRT) for mobile, TensorFlow.js",
      "torch.export, ONNX (torch.onnx), ExecuTorch for mobile and edge devices",
