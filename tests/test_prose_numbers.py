@@ -93,6 +93,15 @@ ALLOWED = {
     "11_gnn": {
         "0.2": "a fact: the slope of GAT's LeakyReLU for negative scores (Velickovic et al. 2018; PyG's default)",
     },
+    "12_frameworks": {
+        "1.9": "a fact: the PyTorch version (2021) whose DataLoader workers began seeding NumPy themselves",
+        "2.6": "a fact: the PyTorch version whose torch.load made weights_only=True the default",
+        "0.1": "an input: the number the precision panel starts from",
+        "0.5": "an input: the learning rate in the side-by-side PyTorch / Keras code listing",
+    },
+    "12b_transfer_learning": {
+        "2.6": "a fact: ULMFiT's factor between neighbouring layers' learning rates (Howard & Ruder 2018, sec. 3.2)",
+    },
 }
 
 
