@@ -93,6 +93,19 @@ ALLOWED = {
     "11_gnn": {
         "0.2": "a fact: the slope of GAT's LeakyReLU for negative scores (Velickovic et al. 2018; PyG's default)",
     },
+    "13b_deployment": {
+        "70%": "an input: the training share of train_digits_model's 70/15/15 split",
+        "2.6": "a fact: the PyTorch release that made weights_only=True torch.load's default (its error message says so)",
+        "0.1": "a fact: the PSI rule of thumb's 'stable' bound (credit scoring; Yurdakul 2018)",
+        "0.25": "a fact: the PSI rule of thumb's 'major shift' bound (credit scoring; Yurdakul 2018)",
+        "0.2": "an input: the DriftMonitor's PSI threshold, set in the code cell",
+        "0.05": "an input: the monitor's alpha and the noise shift's standard deviation, set in the code cells",
+        "0.02": "a fact: the bound tests/test_monitoring.py holds asymptotic and exact KS p-values to",
+        "2%": "an input: the stream's first brightness step (amount 0.02 in the code cell)",
+        "5%": "an input: a brightness shift of the rate table (amount 0.05)",
+        "10%": "an input: the brightness shift of the PSI cell and the rate table (amount 0.1)",
+        "20%": "an input: the brightness shift of the accuracy table (amount 0.2)",
+    },
     "12_frameworks": {
         "1.9": "a fact: the PyTorch version (2021) whose DataLoader workers began seeding NumPy themselves",
         "2.6": "a fact: the PyTorch version whose torch.load made weights_only=True the default",
