@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ def _check_workers(arrays):
     return arrays
 
 
-def ring_all_reduce(chunks_per_worker):
+def ring_all_reduce(chunks_per_worker, record=False):
     """Sum the workers' arrays with a ring all-reduce; every worker ends with the whole sum.
 
     Each worker's array (any shape, the same for all ``p`` workers) is flattened and cut into ``p``
@@ -65,10 +65,13 @@ def ring_all_reduce(chunks_per_worker):
     Args:
         chunks_per_worker: list of ``p`` arrays, each of shape ``S`` (what each worker holds).
     Returns:
+        record: also keep, in each step's ``after``, every worker's flattened buffer after that step
+            (a list of ``p`` arrays of ``prod(S)`` elements), to draw or replay the ring step by step.
+    Returns:
         ``(results, log)``: ``results`` a list of ``p`` arrays of shape ``S`` (each worker's copy of the
         sum, in the inputs' common dtype); ``log`` a list of ``2 (p - 1)`` dicts, one per step, with
         ``phase``, ``step``, ``chunks`` (the chunk index each worker sends, length ``p``) and ``bytes``
-        (the bytes each worker sends, length ``p``).
+        (the bytes each worker sends, length ``p``), and ``after`` when ``record`` is true.
     """
     arrays = _check_workers(chunks_per_worker)
     p, shape = len(arrays), arrays[0].shape
@@ -84,6 +87,8 @@ def ring_all_reduce(chunks_per_worker):
                 receiver = buffers[(i + 1) % p]
                 receiver[c] = receiver[c] + sent[i] if phase == "reduce-scatter" else sent[i]
             log.append({"phase": phase, "step": s, "chunks": chunks, "bytes": [m.nbytes for m in sent]})
+            if record:
+                log[-1]["after"] = [np.concatenate(b) for b in buffers]
     results = [np.concatenate(b).reshape(shape) for b in buffers]
     return results, log
 
@@ -112,10 +117,121 @@ def ring_all_reduce_cost(n_bytes, workers, bandwidth, latency=0.0):
     return 2 * (p - 1) / p * n_bytes / bandwidth + 2 * (p - 1) * latency
 
 
+def fit_ring_model(rows, workers):
+    """The bandwidth ``B`` (bytes/s) and latency ``alpha`` (s) that make :func:`ring_all_reduce_cost` fit
+    measured all-reduce times best, as ``(B, alpha)``.
+
+    ``rows`` is a list of dicts with ``bytes`` and ``seconds`` (at least two sizes). The model is linear
+    in ``1/B`` and ``alpha``: ``t = 2 (p-1)/p n (1/B) + 2 (p-1) alpha``. It is fitted by least squares on
+    relative errors (each row divided by its measured time, so that small and large messages count
+    alike), with both coefficients kept >= 0: when the unconstrained fit gives one a negative value, the
+    other is fitted alone (a zero latency gives ``alpha = 0``; a zero ``1/B`` gives ``B = inf``).
+    """
+    if len(rows) < 2:
+        raise ValueError(f"fitting B and alpha needs at least 2 measured sizes, got {len(rows)}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 2:
+        raise ValueError(f"workers must be an integer >= 2, got {workers!r}")
+    n = np.array([r["bytes"] for r in rows], dtype=float)
+    t = np.array([r["seconds"] for r in rows], dtype=float)
+    if not (np.all(np.isfinite(t)) and np.all(t > 0) and np.all(n >= 0)):
+        raise ValueError("every row needs bytes >= 0 and a finite seconds > 0")
+    p = workers
+    A = np.stack([2 * (p - 1) / p * n, np.full_like(n, 2 * (p - 1))], axis=1) / t[:, None]
+    target = np.ones_like(t)                                              # t_k / t_k: relative errors
+    coef = np.linalg.lstsq(A, target, rcond=None)[0]
+    if coef.min() < 0:  # refit with the negative coefficient at zero; keep the better of the two one-term fits
+        fits = []
+        for j in (0, 1):
+            c = np.zeros(2)
+            c[j] = max(A[:, j] @ target / (A[:, j] @ A[:, j]), 0.0)
+            fits.append((np.sum((A @ c - target) ** 2), tuple(c)))
+        coef = np.array(min(fits)[1])
+    inv_bandwidth, latency = coef
+    return (float(1 / inv_bandwidth) if inv_bandwidth > 0 else float("inf")), float(latency)
+
+
 def allreduce_inputs(numel, world_size, seed=0):
     """The float64 vectors, shape ``(numel,)``, that rank ``r`` of the ``allreduce`` command sums:
     ``default_rng(seed + r).standard_normal(numel)`` for each ``r < world_size``."""
     return [np.random.default_rng(seed + r).standard_normal(numel) for r in range(world_size)]
+
+
+def ring_contributions(workers):
+    """Whose numbers each worker holds, chunk by chunk, before and after every step of the ring.
+
+    Runs :func:`ring_all_reduce` on ``workers`` vectors of ``workers`` elements (one element per chunk),
+    worker ``j``'s all equal to ``2**j``: every element is then a sum of distinct powers of two, and its
+    bits name the workers whose contributions it holds.
+
+    Returns:
+        ``(held, log)``: ``held`` a boolean array of shape ``(2 (p - 1) + 1, p, p, p)``, ``held[t, i, c, j]``
+        true when, after ``t`` steps, worker ``i``'s copy of chunk ``c`` includes worker ``j``'s numbers
+        (``t = 0``: the start, each worker its own); ``log`` the ring's log.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= 62:
+        raise ValueError(f"workers must be an integer from 1 to 62, got {workers!r}")
+    p = int(workers)
+    start = [np.full(p, 2 ** j, dtype=np.int64) for j in range(p)]
+    _, log = ring_all_reduce(start, record=True)
+    states = np.stack([np.stack(start)] + [np.stack(entry["after"]) for entry in log])  # (T, p, p) bitmasks
+    held = (states[..., None] >> np.arange(p)) & 1                                      # (T, p, p, p)
+    return held.astype(bool), log
+
+
+def shard_indices(n, world_size, rank, drop_last=False):
+    """The sample indices that ``DistributedSampler(dataset of n, world_size, rank, shuffle=False,
+    drop_last=drop_last)`` deals to ``rank``: ``0 .. n-1`` cut to a multiple of ``world_size``
+    (``drop_last``) or padded to one by repeating from the start, then every ``world_size``-th from
+    ``rank``. Returns an int64 array of ``ceil(n / world_size)`` indices (``floor`` with ``drop_last``).
+    """
+    for name, value in (("n", n), ("world_size", world_size), ("rank", rank)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    if n < 0 or world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"need n >= 0, world_size >= 1 and 0 <= rank < world_size, got n={n}, "
+                         f"world_size={world_size}, rank={rank}")
+    per_rank = n // world_size if drop_last else -(-n // world_size)
+    total = per_rank * world_size
+    indices = np.arange(n, dtype=np.int64)
+    if total > n:  # padding: the first indices again, as often as needed (n may be smaller than the pad)
+        indices = np.resize(indices, total) if n else indices
+    return indices[:total][rank:total:world_size]
+
+
+def zero_memory_per_gpu(params, gpus, stage=0, k=12, bytes_per_weight=2):
+    """Bytes of model states per GPU for mixed-precision Adam under ZeRO-DP {cite}`rajbhandari2020zero`.
+
+    With ``params`` parameters (the paper's Psi), 2-byte weights and gradients and ``k`` bytes of
+    optimizer state per parameter (Adam: a float32 copy of the weights, momentum and variance, K = 12),
+    data parallelism keeps ``(2 + 2 + K) Psi`` bytes on every GPU (stage 0). ZeRO partitions them over
+    the ``gpus`` (N_d) data-parallel ranks: stage 1 the optimizer states, ``(2 + 2) Psi + K Psi / N_d``;
+    stage 2 the gradients too, ``2 Psi + (2 + K) Psi / N_d``; stage 3 the weights too,
+    ``(2 + 2 + K) Psi / N_d``. Activations, buffers and fragmentation are not counted.
+    """
+    if not params >= 0 or not np.isfinite(params):
+        raise ValueError(f"params must be a finite number >= 0, got {params!r}")
+    if isinstance(gpus, bool) or not isinstance(gpus, (int, np.integer)) or gpus < 1:
+        raise ValueError(f"gpus must be an integer >= 1, got {gpus!r}")
+    if stage not in (0, 1, 2, 3):
+        raise ValueError(f"stage must be 0, 1, 2 or 3, got {stage!r}")
+    w = g = bytes_per_weight
+    if stage == 0:
+        return (w + g + k) * params
+    if stage == 1:
+        return (w + g) * params + k * params / gpus
+    if stage == 2:
+        return w * params + (g + k) * params / gpus
+    return (w + g + k) * params / gpus
+
+
+def pipeline_bubble_fraction(stages, micro_batches):
+    """The idle fraction of a GPipe schedule {cite}`huang2019gpipe`: with ``stages`` (K) pipeline stages and
+    ``micro_batches`` (M) micro-batches of equal cost, a step lasts ``M + K - 1`` slots and each stage
+    works in ``M`` of them, so it idles ``(K - 1) / (M + K - 1)`` of the time."""
+    for name, value in (("stages", stages), ("micro_batches", micro_batches)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return (stages - 1) / (micro_batches + stages - 1)
 
 
 # --- launching torchrun --------------------------------------------------------------------------------
@@ -150,41 +266,81 @@ def _kill_group(proc):
     proc.wait()
 
 
-def launch(module_args, nproc=2, timeout=120.0, threads=1):
-    """Run ``torchrun --nproc-per-node nproc -m module_args...`` on this machine; return its stdout.
+class Launch:
+    """A torchrun run in the background, started by :func:`start_launch`; :meth:`wait` collects it.
+
+    The notebook can start the workers, go on with other cells while they import torch and train, and
+    collect their output later; ``with`` (or :meth:`kill`) makes sure none outlives its cell."""
+
+    def __init__(self, proc, command):
+        self.proc, self.command, self.started = proc, command, time.perf_counter()
+
+    def wait(self, timeout=120.0):
+        """torchrun's stdout once it exits. Past ``timeout`` seconds (counted from now), or on an
+        interrupt, torchrun and its workers are killed; raises :class:`LaunchError` with the exit code
+        and the tail of the workers' stderr on failure or timeout."""
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc)
+            err = self.proc.communicate(timeout=10)[1]
+            raise LaunchError(f"torchrun ran past its timeout of {timeout} s; workers' stderr:\n{err[-4000:]}") \
+                from None
+        except BaseException:  # an interrupted notebook cell must not leave its workers running
+            self.kill()
+            raise
+        if self.proc.returncode != 0:
+            raise LaunchError(f"torchrun exited with code {self.proc.returncode}; workers' stderr:\n{err[-4000:]}")
+        return out
+
+    def kill(self):
+        """Kill torchrun and its workers (nothing happens when they have ended)."""
+        if self.proc.poll() is None:
+            _kill_group(self.proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+
+def start_launch(module_args, nproc=2, threads=1):
+    """Start ``torchrun --nproc-per-node nproc -m module_args...`` on this machine and return at once with
+    a :class:`Launch`.
 
     ``module_args`` is a list of strings, a module first (``["companion.distributed", "train", "--out",
     "run"]``). The rendezvous is on 127.0.0.1 at a free port; each worker gets ``OMP_NUM_THREADS=threads``
-    and this package on its ``PYTHONPATH``. Past ``timeout`` seconds, or on an interrupt, the whole process
-    group (torchrun and its workers) is killed.
-    Raises :class:`LaunchError` with the exit code and the tail of the workers' stderr on failure.
+    and this package on its ``PYTHONPATH``; torchrun runs in a process group of its own so that a timeout
+    can kill the workers too.
     """
     if not isinstance(module_args, (list, tuple)) or not module_args or \
             not all(isinstance(a, str) for a in module_args):
         raise ValueError(f"module_args must be a non-empty list of strings, got {module_args!r}")
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise ValueError(f"nproc must be an integer >= 1, got {nproc!r}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
     command = torchrun_command(module_args, nproc)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)  # its own group: a timeout kills the workers too
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        err = proc.communicate(timeout=10)[1]
-        raise LaunchError(f"torchrun ran past its timeout of {timeout} s; workers' stderr:\n{err[-4000:]}") \
-            from None
-    except BaseException:  # an interrupted notebook cell must not leave its workers running
-        _kill_group(proc)
-        raise
-    if proc.returncode != 0:
-        raise LaunchError(f"torchrun exited with code {proc.returncode}; workers' stderr:\n{err[-4000:]}")
-    return out
+                            start_new_session=True)
+    return Launch(proc, command)
+
+
+def launch(module_args, nproc=2, timeout=120.0, threads=1):
+    """Run ``torchrun --nproc-per-node nproc -m module_args...`` on this machine; return its stdout.
+
+    :func:`start_launch` then :meth:`Launch.wait`: past ``timeout`` seconds, or on an interrupt, the whole
+    process group (torchrun and its workers) is killed. Raises :class:`LaunchError` with the exit code and
+    the tail of the workers' stderr on failure.
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    return start_launch(module_args, nproc, threads).wait(timeout)
 
 
 # --- the trainer ---------------------------------------------------------------------------------------
@@ -281,7 +437,7 @@ def _step(model, optimizer, xb, yb, accumulate):
     return total
 
 
-def train(config):
+def train(config, alone=False):
     """Train the digits MLP (64 -> hidden -> 10, ReLU) with SGD; under torchrun with DDP, else alone.
 
     Each epoch a ``DistributedSampler`` (seed ``config.seed``, ``set_epoch``) deals each rank its share
@@ -289,7 +445,8 @@ def train(config):
     prints the epoch's mean loss (averaged over ranks) and samples per second, and writes atomically to
     ``config.out``: ``checkpoint.pt`` (model, optimizer, epoch) after each epoch, then ``weights.pt``
     (the model's state_dict) and ``history.json``. Returns ``(model, history)`` (the bare model, not
-    the DDP wrapper).
+    the DDP wrapper). ``alone`` trains as one process even under torchrun (no DDP, the whole global batch
+    per step): the one-process reference, run by rank 0 after the distributed run.
     """
     import torch
     from torch.utils.data import DataLoader
@@ -300,6 +457,8 @@ def train(config):
     from companion.torch import build_mlp
 
     rank, world, local_rank = _context()
+    if alone:
+        rank, world = 0, 1
     config.check(world)
     device = _setup(world, local_rank, config.device)
     companion.seed(config.seed)  # the same initial weights everywhere (DDP also broadcasts rank 0's)
@@ -369,14 +528,37 @@ def load_weights(path):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def train_args(out, per_rank_weights=False, allreduce_numel=0, allreduce_sizes=(), alone_accumulate=(),
+               **options):
+    """The module arguments for :func:`launch` / :func:`start_launch` that run the ``train`` command into
+    ``out``: ``options`` are :class:`TrainConfig` fields (``accumulate=2`` becomes ``--accumulate 2``);
+    ``per_rank_weights`` makes every rank save its weights; ``allreduce_numel`` and ``allreduce_sizes`` add
+    the all-reduce check and timings to the same launch (one start-up instead of two); for each value in
+    ``alone_accumulate`` rank 0 then trains alone, the one-process reference with the same global batch
+    and that many micro-batches, into ``out/alone_accumulate{A}``."""
+    fields = set(asdict(TrainConfig()))
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise ValueError(f"unknown TrainConfig field(s) {unknown}; known: {sorted(fields)}")
+    args = ["companion.distributed", "train", "--out", str(out)]
+    for key, value in options.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    if per_rank_weights:
+        args.append("--per-rank-weights")
+    if allreduce_numel:
+        args += ["--allreduce-numel", str(int(allreduce_numel))]
+    if len(allreduce_sizes):
+        args += ["--allreduce-sizes", ",".join(str(int(n)) for n in allreduce_sizes)]
+    if len(alone_accumulate):
+        args += ["--alone-accumulate", ",".join(str(int(a)) for a in alone_accumulate)]
+    return args
+
+
 def measure_throughput(nproc, out, threads=1, timeout=300.0, **options):
     """Training samples per second on ``nproc`` processes under torchrun (1 included, for a fair
     baseline), each with ``threads`` threads: the median over epochs after the first (which pays for
     warm-up). ``options`` are :class:`TrainConfig` fields; the run writes into ``out``."""
-    args = ["companion.distributed", "train", "--out", str(out)]
-    for key, value in options.items():
-        args += ["--" + key.replace("_", "-"), str(value)]
-    launch(args, nproc=nproc, timeout=timeout, threads=threads)
+    launch(train_args(out, **options), nproc=nproc, timeout=timeout, threads=threads)
     rates = json.loads((Path(out) / "history.json").read_text())["samples_per_s"]
     return float(np.median(rates[1:] if len(rates) > 1 else rates))
 
@@ -420,6 +602,32 @@ def allreduce_check(out, numel, seed=0, repeats=5, device="auto"):
         (out / "allreduce.json").write_text(json.dumps(info, indent=1))
 
 
+def allreduce_timings(out, sizes, repeats=5, device="auto"):
+    """Under torchrun: rank 0 writes ``out/allreduce_times.json``, a list of ``{"numel", "bytes",
+    "seconds"}``, the median seconds of ``repeats`` ``torch.distributed.all_reduce`` calls of a float64
+    vector of each size in ``sizes`` (after one untimed call that warms the connection up)."""
+    import torch
+    import torch.distributed as dist
+
+    rank, world, local_rank = _context()
+    device = _setup(world, local_rank, device)
+    if world < 2:
+        raise ValueError("allreduce timings need at least 2 processes: launch with nproc >= 2")
+    rows = []
+    for numel in sizes:
+        work = torch.ones(int(numel), dtype=torch.float64, device=device)
+        dist.all_reduce(work)
+        seconds = []
+        for _ in range(repeats):
+            dist.barrier()
+            start = time.perf_counter()
+            dist.all_reduce(work)
+            seconds.append(time.perf_counter() - start)
+        rows.append({"numel": int(numel), "bytes": int(numel) * 8, "seconds": float(np.median(seconds))})
+    if rank == 0:
+        (Path(out) / "allreduce_times.json").write_text(json.dumps(rows, indent=1))
+
+
 # --- command line ---------------------------------------------------------------------------------------
 
 def _parser():
@@ -432,6 +640,13 @@ def _parser():
             t.add_argument(flag, action="store_true")
         else:
             t.add_argument(flag, type=type(default), default=default)
+    t.add_argument("--allreduce-numel", type=int, default=0,
+                   help="afterwards, in the same process group: the allreduce check of this many numbers")
+    t.add_argument("--allreduce-sizes", default="",
+                   help="afterwards: time all_reduce of float64 vectors of these comma-separated sizes")
+    t.add_argument("--alone-accumulate", default="",
+                   help="afterwards, rank 0 trains alone (the one-process reference) once per comma-separated "
+                        "accumulate value, into OUT/alone_accumulate{A}")
     a = sub.add_parser("allreduce", help="torch.distributed.all_reduce of seeded vectors (needs >= 2 ranks)")
     a.add_argument("--out", required=True)
     a.add_argument("--numel", type=int, default=10)
@@ -446,8 +661,18 @@ def main(argv=None):
     args = vars(_parser().parse_args(argv))
     command = args.pop("command")
     try:
-        if command == "train":
-            train(TrainConfig(**args))
+        if command == "train":  # one launch can also do the all-reduce work: start-up costs seconds
+            numel, sizes = args.pop("allreduce_numel"), args.pop("allreduce_sizes")
+            alone = args.pop("alone_accumulate")
+            config = TrainConfig(**args)
+            train(config)
+            if numel:
+                allreduce_check(config.out, numel, seed=config.seed, device=config.device)
+            if sizes:
+                allreduce_timings(config.out, [int(n) for n in sizes.split(",")], device=config.device)
+            for accumulate in [int(a) for a in alone.split(",") if a] if _context()[0] == 0 else []:
+                train(replace(config, out=str(Path(config.out or ".") / f"alone_accumulate{accumulate}"),
+                              accumulate=accumulate, per_rank_weights=False), alone=True)
         else:
             allreduce_check(**args)
     finally:

@@ -93,6 +93,10 @@ ALLOWED = {
     "11_gnn": {
         "0.2": "a fact: the slope of GAT's LeakyReLU for negative scores (Velickovic et al. 2018; PyG's default)",
     },
+    "13_scaling_out": {
+        "1.2": "a fact: Megatron-LM's model of 1.2 billion parameters (Shoeybi et al. 2019, Table 1), an input",
+        "7.5": "a fact: ZeRO's example model of 7.5 billion parameters (Rajbhandari et al. 2020, Figure 1), an input",
+    },
     "13b_deployment": {
         "70%": "an input: the training share of train_digits_model's 70/15/15 split",
         "2.6": "a fact: the PyTorch release that made weights_only=True torch.load's default (its error message says so)",
