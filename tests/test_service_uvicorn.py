@@ -56,3 +56,17 @@ def test_start_service_returns_at_once_and_stops_before_it_is_ready(digits_file)
     service.stop()
     assert service.process.poll() is not None
     service.stop()                                                     # stopping twice is harmless
+
+
+def test_a_started_service_is_stopped_at_exit(digits_file, monkeypatch):
+    import atexit
+
+    from companion.deploy.loadtest import start_service
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    service = start_service(digits_file, timeout=60)
+    try:
+        assert registered == [service.stop]                           # a failed notebook leaves no server behind
+    finally:
+        service.stop()

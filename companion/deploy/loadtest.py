@@ -10,6 +10,7 @@ The load test uses threads (one httpx.Client each, connections kept alive), not 
 runs the same in a script and in a notebook whose event loop is already running.
 """
 
+import atexit
 import contextlib
 import os
 import subprocess
@@ -50,6 +51,7 @@ class ServiceProcess:
 
     def __init__(self, process, url, timeout):
         self.process, self.url, self.timeout = process, url, timeout
+        atexit.register(self.stop)  # a notebook that fails before stop() must not leave the server running
 
     def wait(self):
         """Block until the service is healthy (at most ``timeout`` s from now); returns the base URL.
