@@ -21,14 +21,6 @@ LAUNCH_TIMEOUT = 90  # seconds; a launch takes about 10-15 s on a busy 2-core ma
 TRAIN = dict(epochs=3, global_batch=64, n_train=512, hidden=16, lr=0.3, device="cpu")  # tiny: launches are start-up
 
 
-def _args(out, **options):
-    args = ["companion.distributed", "train", "--out", str(out)]
-    for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
-        args += [flag] if value is True else [flag, str(value)]
-    return args
-
-
 # --- ring all-reduce, simulated -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("p", [1, 2, 3, 4, 7])
@@ -195,6 +187,7 @@ def test_launch_rejects_bad_arguments():
 # --- under torchrun, two processes ----------------------------------------------------------------------
 
 ACCUMULATE, NUMEL, REDUCERS = 2, 11, 3  # three ranks: the order of the additions can differ
+TIMED = [16, 1024]  # the train launch also times all_reduce of these sizes, and trains alone on rank 0
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +202,8 @@ def launched(tmp_path_factory):
     then its workers, each importing torch), and one launch's agent can start beside the other's
     workers. Returns {"train": (folder, stdout), "allreduce": (folder, stdout)}."""
     train_dir, reduce_dir = tmp_path_factory.mktemp("train"), tmp_path_factory.mktemp("allreduce")
-    jobs = {"train": (train_dir, _args(train_dir, accumulate=ACCUMULATE, per_rank_weights=True, **TRAIN)),
+    jobs = {"train": (train_dir, D.train_args(train_dir, per_rank_weights=True, allreduce_sizes=TIMED,
+                                              alone_accumulate=[1], accumulate=ACCUMULATE, **TRAIN)),
             "allreduce": (reduce_dir, ["companion.distributed", "allreduce", "--out", str(reduce_dir),
                                        "--numel", str(NUMEL), "--repeats", "3", "--device", "cpu"])}
     nproc = {"train": 2, "allreduce": REDUCERS}
@@ -281,3 +275,190 @@ def test_a_timeout_kills_workers_in_sessions_of_their_own(monkeypatch, tmp_path)
 def test_a_launch_past_its_timeout_is_killed():
     with pytest.raises(D.LaunchError, match="past its timeout of 0.5 s"):
         D.launch(["companion.distributed", "train"], nproc=2, timeout=0.5)
+
+
+def test_the_same_launch_times_all_reduce_and_trains_the_one_process_reference(launched, single):
+    """--allreduce-sizes and --alone-accumulate: one torchrun start-up does all of the page's work."""
+    out, stdout = launched["train"]
+    rows = json.loads((out / "allreduce_times.json").read_text())
+    assert [r["numel"] for r in rows] == TIMED and [r["bytes"] for r in rows] == [8 * n for n in TIMED]
+    assert all(r["seconds"] > 0 for r in rows)
+    alone = out / "alone_accumulate1"
+    history = json.loads((alone / "history.json").read_text())
+    assert history["world_size"] == 1 and history["backend"] == "none"
+    assert stdout.count("on 1 process(es)") == TRAIN["epochs"]              # rank 0 alone ran it
+    reference = D.load_weights(alone / "weights.pt")
+    for k, v in single.items():  # the same computation as the in-process run; thread counts may differ
+        torch.testing.assert_close(reference[k], v, rtol=0, atol=1e-6)
+
+
+# --- launching in the background ------------------------------------------------------------------------
+
+def test_start_launch_returns_at_once_and_wait_collects(monkeypatch):
+    script = "import sys, time; time.sleep(0.5); print('done', sys.argv[1:])"
+    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", script, *module_args])
+    start = time.perf_counter()
+    job = D.start_launch(["companion.distributed", "train"], nproc=2)
+    assert time.perf_counter() - start < 0.4 and job.proc.poll() is None     # not waited for
+    assert job.wait(timeout=30).strip() == "done ['companion.distributed', 'train']"
+    job.kill()                                                                 # harmless once it has ended
+
+
+def test_a_launch_used_as_a_context_kills_its_workers_on_leaving(monkeypatch):
+    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c",
+                                                                           "import time; time.sleep(60)"])
+    with D.start_launch(["companion.distributed", "train"]) as job:
+        assert job.proc.poll() is None
+    assert job.proc.returncode is not None                       # killed and reaped, not left running
+    with pytest.raises(ValueError, match="timeout"):
+        job.wait(timeout=0)
+    with pytest.raises(ValueError, match="module_args"):
+        D.start_launch([])
+
+
+def test_train_args_round_trip_through_the_command_line():
+    args = D.train_args("run", per_rank_weights=True, allreduce_numel=7, allreduce_sizes=[8, 64],
+                        alone_accumulate=[1, 4], accumulate=2, lr=0.5, device="cpu")
+    assert args[:4] == ["companion.distributed", "train", "--out", "run"]
+    parsed = vars(D._parser().parse_args(args[1:]))
+    assert parsed["accumulate"] == 2 and parsed["lr"] == 0.5 and parsed["device"] == "cpu"
+    assert parsed["per_rank_weights"] is True and parsed["allreduce_numel"] == 7
+    assert parsed["allreduce_sizes"] == "8,64" and parsed["alone_accumulate"] == "1,4"
+    assert vars(D._parser().parse_args(D.train_args("x")[1:]))["alone_accumulate"] == ""
+    with pytest.raises(ValueError, match=r"unknown TrainConfig field\(s\) \['batch'\]"):
+        D.train_args("run", batch=3)
+
+
+def test_training_alone_ignores_torchrun_s_environment(monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")                      # as under torchrun: no process group made
+    model, history = D.train(D.TrainConfig(**{**TRAIN, "epochs": 1}), alone=True)
+    assert history["world_size"] == 1 and history["backend"] == "none"
+
+
+# --- the ring, replayed ---------------------------------------------------------------------------------
+
+def test_recorded_ring_keeps_each_step_s_buffers():
+    arrays = [np.arange(6.0) * (i + 1) for i in range(3)]
+    results, log = D.ring_all_reduce(arrays, record=True)
+    assert all(len(e["after"]) == 3 for e in log)
+    assert all(np.array_equal(a, r) for a, r in zip(log[-1]["after"], results))
+    # after the first reduce-scatter step, worker 1 has added worker 0's chunk 0 to its own
+    np.testing.assert_array_equal(log[0]["after"][1][:2], arrays[0][:2] + arrays[1][:2])
+    assert "after" not in D.ring_all_reduce(arrays)[1][0]
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 5])
+def test_ring_contributions_track_whose_numbers_each_copy_holds(p):
+    held, log = D.ring_contributions(p)
+    assert held.shape == (2 * (p - 1) + 1, p, p, p) and len(log) == 2 * (p - 1)
+    np.testing.assert_array_equal(held[0], np.broadcast_to(np.eye(p, dtype=bool)[:, None, :], (p, p, p)))
+    for t, entry in enumerate(log, start=1):
+        for i, c in enumerate(entry["chunks"]):
+            receiver = (i + 1) % p
+            expected = held[t - 1, i, c] | held[t - 1, receiver, c] if entry["phase"] == "reduce-scatter" \
+                else held[t - 1, i, c]
+            np.testing.assert_array_equal(held[t, receiver, c], expected)
+    after_scatter = held[p - 1]
+    assert all(after_scatter[i, (i + 1) % p].all() for i in range(p))
+    assert after_scatter.all(-1).sum() == p and held[-1].all()
+
+
+@pytest.mark.parametrize("workers", [0, 63, 2.0, True])
+def test_ring_contributions_reject_bad_worker_counts(workers):
+    with pytest.raises(ValueError, match="workers must be an integer from 1 to 62"):
+        D.ring_contributions(workers)
+
+
+# --- DistributedSampler's shards, ZeRO, GPipe, the fitted model ------------------------------------------
+
+def test_shard_indices_equal_distributed_sampler_without_shuffling():
+    from torch.utils.data.distributed import DistributedSampler
+
+    for n in range(0, 14):
+        for world in range(1, 6):
+            for rank in range(world):
+                for drop_last in (False, True):
+                    theirs = list(DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=False,
+                                                     drop_last=drop_last))
+                    ours = D.shard_indices(n, world, rank, drop_last)
+                    assert ours.dtype == np.int64 and ours.tolist() == theirs, (n, world, rank, drop_last)
+
+
+@pytest.mark.parametrize("args, match", [((10, 0, 0), "world_size >= 1"), ((10, 2, 2), "rank < world_size"),
+                                         ((-1, 2, 0), "n >= 0"), ((10.0, 2, 0), "n must be an integer")])
+def test_shard_indices_reject_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        D.shard_indices(*args)
+
+
+def test_zero_memory_gives_the_paper_s_example():
+    """Rajbhandari et al. (2020), Figure 1: 7.5B parameters, N_d = 64, K = 12."""
+    gb = [D.zero_memory_per_gpu(7.5e9, 64, stage) / 1e9 for stage in range(4)]
+    assert [round(g, 1) for g in gb] == [120.0, 31.4, 16.6, 1.9]
+    assert D.zero_memory_per_gpu(1e9, 1, 3) == D.zero_memory_per_gpu(1e9, 1, 0) == 16e9   # one GPU: no sharding
+    assert D.zero_memory_per_gpu(1e9, 8, 1, k=8) == 4e9 + 1e9                          # another optimizer
+    assert D.zero_memory_per_gpu(1e9, 8, 0, bytes_per_weight=4) == (4 + 4 + 12) * 1e9     # float32 weights
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(params=-1, gpus=2), "params"), (dict(params=1, gpus=0), "gpus"),
+                                           (dict(params=1, gpus=2, stage=4), "stage")])
+def test_zero_memory_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.zero_memory_per_gpu(**kwargs)
+
+
+def _gpipe_idle_fraction(stages, micro_batches):
+    """Referee: simulate the forward schedule slot by slot; micro-batch m may enter stage s once stage s - 1
+    has finished it and stage s has finished micro-batch m - 1."""
+    finish = np.zeros((stages, micro_batches), dtype=int)
+    for s in range(stages):
+        for m in range(micro_batches):
+            ready = max(finish[s - 1, m] if s else 0, finish[s, m - 1] if m else 0)
+            finish[s, m] = ready + 1
+    slots = finish[-1, -1]
+    return (slots - micro_batches) / slots
+
+
+@pytest.mark.parametrize("stages, micro_batches", [(1, 1), (1, 5), (4, 1), (4, 4), (8, 32), (3, 7)])
+def test_bubble_fraction_matches_a_simulated_schedule(stages, micro_batches):
+    assert D.pipeline_bubble_fraction(stages, micro_batches) == pytest.approx(
+        _gpipe_idle_fraction(stages, micro_batches), abs=1e-15)
+
+
+def test_bubble_fraction_rejects_bad_input():
+    with pytest.raises(ValueError, match="stages must be an integer >= 1"):
+        D.pipeline_bubble_fraction(0, 4)
+    with pytest.raises(ValueError, match="micro_batches must be an integer >= 1"):
+        D.pipeline_bubble_fraction(4, 2.5)
+
+
+def test_fit_ring_model_recovers_bandwidth_and_latency():
+    sizes = [8, 1024, 2**16, 2**20, 2**24]
+    rows = [{"bytes": n, "seconds": D.ring_all_reduce_cost(n, 4, 3e9, 2e-5)} for n in sizes]
+    bandwidth, latency = D.fit_ring_model(rows, 4)
+    assert bandwidth == pytest.approx(3e9, rel=1e-9) and latency == pytest.approx(2e-5, rel=1e-9)
+    noisy = [{**r, "seconds": r["seconds"] * f} for r, f in zip(rows, [1.1, 0.9, 1.05, 0.95, 1.0])]
+    b, a = D.fit_ring_model(noisy, 4)
+    assert b == pytest.approx(3e9, rel=0.2) and a == pytest.approx(2e-5, rel=0.2)
+
+
+def test_fit_ring_model_keeps_both_terms_non_negative():
+    # times that fall as messages grow would need a negative cost per byte: the fit keeps latency only
+    rows = [{"bytes": 1e3, "seconds": 2e-3}, {"bytes": 1e6, "seconds": 1e-3}]
+    bandwidth, latency = D.fit_ring_model(rows, 2)
+    assert bandwidth == float("inf") and latency > 0
+    # times proportional to bytes alone: no latency
+    rows = [{"bytes": n, "seconds": D.ring_all_reduce_cost(n, 2, 1e9)} for n in (1e3, 1e6)]
+    bandwidth, latency = D.fit_ring_model(rows, 2)
+    assert bandwidth == pytest.approx(1e9) and latency == pytest.approx(0, abs=1e-15)
+
+
+@pytest.mark.parametrize("rows, workers, match", [
+    ([{"bytes": 8, "seconds": 1.0}], 2, "at least 2"),
+    ([{"bytes": 8, "seconds": 1.0}] * 2, 1, "workers must be an integer >= 2"),
+    ([{"bytes": 8, "seconds": 0.0}] * 2, 2, "seconds > 0"),
+])
+def test_fit_ring_model_rejects_bad_input(rows, workers, match):
+    with pytest.raises(ValueError, match=match):
+        D.fit_ring_model(rows, workers)
