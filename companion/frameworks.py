@@ -174,6 +174,41 @@ def resume_experiment(dataset, path, epochs=4, split=2, batch_size=32, dropout=0
     return {"resumed_difference": resumed, "without_generator_difference": without, "keys": keys, "path": path}
 
 
+class LoadSideEffect:
+    """An object whose pickle calls a function while it is loaded: ``__reduce__`` tells pickle to rebuild it
+    by calling ``print(message)``. Harmless here; a real attack names ``os.system`` instead."""
+
+    def __init__(self, message="this ran while the checkpoint was loading"):
+        self.message = message
+
+    def __reduce__(self):
+        return (print, (self.message,))
+
+
+def weights_only_demo(path):
+    """Save a state dict with a :class:`LoadSideEffect` hidden in it to ``path``, then load it both ways.
+
+    Returns a dict: ``refused`` (the exception type name raised by ``torch.load(weights_only=True)``, or
+    None if it loaded), ``refusal`` (the sentence of its message naming the refused global), ``ran`` (what
+    ``weights_only=False`` put in the object's place: ``print``'s None, so the call happened) and
+    ``printed`` (what the call printed).
+    """
+    import contextlib
+    import io
+
+    torch.save({"weight": torch.zeros(2), "surprise": LoadSideEffect()}, path)
+    refused = refusal = None
+    try:
+        torch.load(path, weights_only=True)
+    except Exception as error:  # torch raises pickle.UnpicklingError, naming the refused global
+        lines = [line.strip() for line in str(error).splitlines() if "Unsupported global" in line]
+        refused, refusal = type(error).__name__, (lines[0].split(". ")[0] + ".") if lines else str(error)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        loaded = torch.load(path, weights_only=False)
+    return {"refused": refused, "refusal": refusal, "ran": loaded["surprise"], "printed": printed.getvalue().strip()}
+
+
 def compile_matches_eager(model, x, backend="inductor"):
     """``torch.compile(model, backend=backend)`` run on ``x`` next to ``model(x)``: returns
     (compiled output, eager output, largest |difference|). The first call compiles; later calls with the

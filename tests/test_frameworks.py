@@ -229,3 +229,12 @@ def test_compile_matches_eager():
     torch.manual_seed(0)
     out, ref, gap = fw.compile_matches_eager(fw.DigitsNet(), torch.rand(8, 64), backend="aot_eager")
     assert out.shape == ref.shape == (8, 10) and gap == float((out - ref).abs().max()) and gap < 1e-6
+
+
+def test_weights_only_refuses_a_pickle_that_calls_a_function(tmp_path, capsys):
+    result = fw.weights_only_demo(tmp_path / "surprise.pt")
+    assert result["refused"] == "UnpicklingError" and "print" in result["refusal"]
+    assert result["ran"] is None and result["printed"] == "this ran while the checkpoint was loading"
+    assert capsys.readouterr().out == ""                      # the demo captured what the call printed
+    state = torch.load(tmp_path / "surprise.pt", weights_only=False)   # and the call really happens on load
+    assert "this ran while the checkpoint was loading" in capsys.readouterr().out and state["surprise"] is None
