@@ -58,7 +58,7 @@ def plot_ring_log(held, log, ncols=None):
     n = len(held)
     ncols = ncols or n
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.3 * nrows), squeeze=False)
     for t, ax in enumerate(axes.reshape(-1)):
         if t < n:
             draw_ring_state(held, log, t, ax)
@@ -89,7 +89,7 @@ def plot_allreduce_times(rows, workers, bandwidth, latency, ax=None):
     grid = np.geomspace(n.min() / 2, n.max() * 2, 50)
     model = [ring_all_reduce_cost(b, workers, bandwidth, latency) for b in grid]
     ax.plot(grid, model, color="C1", label=f"ring model, B = {bandwidth / 1e9:.2g} GB/s, "
-                                           f"alpha = {latency * 1e6:.3g} us")
+                                           f"α = {latency * 1e6:.3g} µs")
     ax.plot(n, seconds, "o", color="C0", label=f"measured, {workers} processes")
     ax.set_xscale("log")
     ax.set_yscale("log")
