@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from companion import distributed as D
+from companion import launch as L
 
 LAUNCH_TIMEOUT = 90  # seconds; a launch takes about 10-15 s on a busy 2-core machine
 TRAIN = dict(epochs=3, global_batch=64, n_train=512, hidden=16, lr=0.3, device="cpu")  # tiny: launches are start-up
@@ -249,7 +250,7 @@ def test_ring_all_reduce_equals_torch_distributed_all_reduce(launched):
 def test_a_failing_launch_raises_with_the_workers_stderr(monkeypatch):
     # a stand-in for torchrun that fails as a worker would: the error must carry its code and stderr
     fail = "import sys; sys.stderr.write('rank 1: ValueError: boom'); sys.exit(3)"
-    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", fail])
+    monkeypatch.setattr(L, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", fail])
     with pytest.raises(D.LaunchError, match=r"exited with code 3; workers' stderr:\nrank 1: ValueError: boom"):
         D.launch(["companion.distributed", "train"], nproc=2, timeout=LAUNCH_TIMEOUT)
 
@@ -260,7 +261,7 @@ def test_a_timeout_kills_workers_in_sessions_of_their_own(monkeypatch, tmp_path)
     worker = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     parent = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {worker!r}], "
               "start_new_session=True); time.sleep(60)")
-    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", parent])
+    monkeypatch.setattr(L, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", parent])
     with pytest.raises(D.LaunchError, match="past its timeout of 4 s"):
         D.launch(["companion.distributed", "train"], nproc=2, timeout=4)
     stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
@@ -296,7 +297,7 @@ def test_the_same_launch_times_all_reduce_and_trains_the_one_process_reference(l
 
 def test_start_launch_returns_at_once_and_wait_collects(monkeypatch):
     script = "import sys, time; time.sleep(0.5); print('done', sys.argv[1:])"
-    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", script, *module_args])
+    monkeypatch.setattr(L, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c", script, *module_args])
     start = time.perf_counter()
     job = D.start_launch(["companion.distributed", "train"], nproc=2)
     assert time.perf_counter() - start < 0.4 and job.proc.poll() is None     # not waited for
@@ -305,7 +306,7 @@ def test_start_launch_returns_at_once_and_wait_collects(monkeypatch):
 
 
 def test_a_launch_used_as_a_context_kills_its_workers_on_leaving(monkeypatch):
-    monkeypatch.setattr(D, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c",
+    monkeypatch.setattr(L, "torchrun_command", lambda module_args, nproc: [sys.executable, "-c",
                                                                            "import time; time.sleep(60)"])
     with D.start_launch(["companion.distributed", "train"]) as job:
         assert job.proc.poll() is None
