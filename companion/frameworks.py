@@ -449,7 +449,7 @@ _TABLE = (
      "jax.export (StableHLO), or conversion to TensorFlow (jax2tf)"),
     ("Ecosystem",
      "Keras, TFX pipelines, TensorFlow Datasets, TensorFlow Hub / Kaggle Models",
-     "torchvision, torchaudio, Hugging Face transformers, PyTorch Lightning, PyTorch Geometric",
+     "torchvision, Hugging Face transformers, PyTorch Lightning, PyTorch Geometric",
      "Flax, Optax, Orbax; XLA compiles the same code for CPUs, GPUs and TPUs"),
 )
 
