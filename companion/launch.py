@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from companion._runtime import free_port
@@ -54,7 +53,7 @@ class Launch:
     collect their output later; ``with`` (or :meth:`kill`) makes sure none outlives its cell."""
 
     def __init__(self, proc, command):
-        self.proc, self.command, self.started = proc, command, time.perf_counter()
+        self.proc, self.command = proc, command
 
     def wait(self, timeout=120.0):
         """torchrun's stdout once it exits. Past ``timeout`` seconds (counted from now), or on an
