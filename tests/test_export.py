@@ -193,3 +193,10 @@ def test_best_latency_is_the_fastest_round_per_call():
     assert len(calls) == 1 + 3 * 2                                     # one warm-up, then the rounds
     with pytest.raises(ValueError, match="number and repeats must be positive"):
         best_latency_us(lambda: None, number=0)
+
+
+def test_best_latency_reads_the_clock_it_is_given():
+    from companion.deploy.export import best_latency_us
+
+    ticks = iter(range(0, 1000, 2))                                    # each reading 2 s after the previous
+    assert best_latency_us(lambda: None, number=4, repeats=3, clock=lambda: next(ticks)) == 2 / 4 * 1e6
