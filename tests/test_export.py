@@ -200,3 +200,17 @@ def test_best_latency_reads_the_clock_it_is_given():
 
     ticks = iter(range(0, 1000, 2))                                    # each reading 2 s after the previous
     assert best_latency_us(lambda: None, number=4, repeats=3, clock=lambda: next(ticks)) == 2 / 4 * 1e6
+
+
+def test_onnx_export_keeps_the_cell_quiet(tmp_path):
+    """In a fresh process (the exporter warns about torchvision once per process), nothing is printed."""
+    script = ("import logging, numpy as np, torch\n"
+              "from companion import torch as ct\n"
+              "from companion.deploy.export import export_onnx\n"
+              "net = ct.build_mlp([4, 3], ['linear'], rng=np.random.default_rng(0), dtype=torch.float32, device='cpu')\n"
+              f"export_onnx(net, torch.zeros(1, 4), {str(tmp_path / 'quiet.onnx')!r})\n"
+              "assert logging.getLogger('torch.onnx').level == logging.NOTSET  # restored\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "torchvision is not installed" not in done.stdout + done.stderr
+    assert "Warning" not in done.stdout + done.stderr

@@ -12,6 +12,8 @@ while being traced), so :func:`run_onnx` checks its input's shape, dtype and val
 
 import contextlib
 import io
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,20 @@ def _eval_mode(model):
         model.train(was_training)
 
 
+@contextlib.contextmanager
+def _quiet_exporter():
+    """torch.onnx's log records below ERROR and FutureWarnings silenced, both restored after."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def export_program(model, example, dynamic_batch=True):
     """``torch.export.export`` of ``model`` in eval mode, traced on ``example``.
 
@@ -86,8 +102,10 @@ def export_onnx(model, example, path, dynamic_batch=True, input_name="x", output
     path = Path(path)
     if not path.parent.is_dir():  # before the seconds of tracing, not after
         raise ValueError(f"cannot write {path}: folder {path.parent} does not exist")
-    # the exporter prints its progress ("[torch.onnx] ... ✅") even with verbose=False: keep cells quiet
-    with _eval_mode(model), contextlib.redirect_stdout(io.StringIO()):
+    # the exporter prints its progress ("[torch.onnx] ... ✅") even with verbose=False, logs a warning for each
+    # torchvision operator it cannot register when torchvision is absent, and passes on torch's deprecation
+    # warnings: none of it is about this model, so cells stay quiet (errors still raise)
+    with _eval_mode(model), contextlib.redirect_stdout(io.StringIO()), _quiet_exporter():
         program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=dynamic, verbose=False,
                                     input_names=[input_name], output_names=[output_name])
     with atomic_path(path) as tmp:
