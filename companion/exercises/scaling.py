@@ -16,7 +16,7 @@ register(Exercise(
     id="scaling.ring_cost",
     prompt="Write ring_cost(n_bytes, workers, bandwidth, latency), the seconds a ring all-reduce of n_bytes per "
            "worker takes over p = workers workers: 2 (p - 1) steps, each sending n_bytes / p bytes over a link of "
-           "bandwidth bytes per second and paying latency seconds once.",
+           "bandwidth bytes per second and paying latency seconds on top.",
     reference=ring_all_reduce_cost, cases=_cost_cases, arg_names=("n_bytes", "workers", "bandwidth", "latency"),
     rtol=1e-9, atol=0.0,
 ))
