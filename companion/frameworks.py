@@ -429,8 +429,8 @@ FRAMEWORKS = ("TensorFlow/Keras", "PyTorch", "JAX")
 
 _TABLE = (
     ("Execution model",
-     "Eager by default since TensorFlow 2; tf.function traces Python into a graph; Keras 3 runs on "
-     "TensorFlow, JAX or PyTorch",
+     "Eager by default since TensorFlow 2; tf.function traces Python into a graph; Keras 3 trains on "
+     "a TensorFlow, JAX or PyTorch backend",
      "Eager (define-by-run); torch.compile captures graphs when asked",
      "Eager NumPy-like calls; jax.jit traces pure functions and compiles them with XLA"),
     ("Automatic differentiation",
