@@ -14,12 +14,15 @@ yosinski2014transferable):
 4. :func:`transfer_curve` returns test accuracy against k for each method, the mean over a few seeds.
 
 For readers with downloads (Colab), :func:`hub_example` runs the same recipe's first step with a real
-pretrained network (torchvision's ResNet-18 on ImageNet) and :func:`replace_head` gives it a new head;
-where downloads do not work it raises :class:`DownloadsUnavailable` with a message that says so, after
-at most ``timeout`` seconds of trying.
+pretrained network (torchvision's ResNet-18 on ImageNet) and :func:`replace_head` gives it a new head.
+It downloads only where the reader asked for it (:func:`downloads_wanted`: in Google Colab, or with
+COMPANION_DOWNLOADS=1), so that executing the book on a machine with internet access fetches nothing;
+elsewhere, or where the download hosts cannot be reached within ``timeout`` seconds, it raises
+:class:`DownloadsUnavailable` with a message that says so.
 """
 
 import copy
+import importlib.util
 import os
 import socket
 
@@ -241,6 +244,21 @@ class DownloadsUnavailable(RuntimeError):
     """Raised by :func:`hub_example` where a pretrained model cannot be downloaded."""
 
 
+def downloads_wanted():
+    """(yes, reason): whether :func:`hub_example` may download: in Google Colab, or where the environment
+    variable COMPANION_DOWNLOADS=1 is set. Anywhere else (a book build, a test run) it does not try, so
+    that no 45 MB file is fetched behind the reader's back and no page waits on the network."""
+    if os.environ.get("COMPANION_DOWNLOADS", "") == "1":
+        return True, "COMPANION_DOWNLOADS=1 is set"
+    try:
+        in_colab = importlib.util.find_spec("google.colab") is not None
+    except (ImportError, ValueError):  # no "google" package at all
+        in_colab = False
+    if in_colab:
+        return True, "running in Google Colab"
+    return False, "not in Google Colab and COMPANION_DOWNLOADS=1 is not set"
+
+
 def downloads_available(hosts=HUB_HOSTS, timeout=2.0):
     """(ok, reason): whether a TCP connection to port 443 of every host opens within ``timeout`` seconds.
 
@@ -273,9 +291,15 @@ def hub_example(n_classes=5, freeze=True, timeout=2.0):
     """torchvision's ResNet-18 with ImageNet weights (He et al. 2016), its 1000-class head replaced by
     ``n_classes`` outputs (:func:`replace_head`): inputs (N, 3, 224, 224), normalized as ImageNet's.
 
-    Downloads about 45 MB once (cached by torch.hub). Where downloads do not work (no network, or
-    COMPANION_OFFLINE=1) raises :class:`DownloadsUnavailable` after at most ``timeout`` seconds per host.
+    Downloads about 45 MB once (cached by torch.hub), and only where :func:`downloads_wanted` says so (Colab,
+    or COMPANION_DOWNLOADS=1). Elsewhere, or where downloads do not work (no network, or COMPANION_OFFLINE=1),
+    raises :class:`DownloadsUnavailable`: at once, or after at most ``timeout`` seconds per host.
     """
+    wanted, reason = downloads_wanted()
+    if not wanted:
+        raise DownloadsUnavailable(f"hub_example downloads ResNet-18's weights (about 45 MB) only where asked to: "
+                                   f"{reason}. Run it in Colab, or set COMPANION_DOWNLOADS=1 on a machine with "
+                                   f"internet access.")
     ok, reason = downloads_available(timeout=timeout)
     if not ok:
         raise DownloadsUnavailable(f"hub_example needs to download ResNet-18's weights, and downloads do not "

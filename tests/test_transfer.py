@@ -120,14 +120,35 @@ def test_curve_repeats_with_a_seed_and_names_bad_arguments(tasks, pretrained):
 
 def test_offline_hub_example_says_so_quickly(monkeypatch):
     monkeypatch.setenv("COMPANION_OFFLINE", "1")
+    monkeypatch.setenv("COMPANION_DOWNLOADS", "1")  # asked to download, but marked offline
     start = time.perf_counter()
     with pytest.raises(T.DownloadsUnavailable, match="downloads do not work here: COMPANION_OFFLINE is set"):
         T.hub_example()
     assert time.perf_counter() - start < 1.0
 
 
+def test_no_download_is_tried_unless_asked_for(monkeypatch):
+    monkeypatch.delenv("COMPANION_DOWNLOADS", raising=False)
+    monkeypatch.delenv("COMPANION_OFFLINE", raising=False)
+    monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: None)  # not in Colab
+
+    def no_network(address, timeout):
+        raise AssertionError(f"hub_example tried to connect to {address} without being asked to")
+
+    monkeypatch.setattr(T.socket, "create_connection", no_network)
+    assert T.downloads_wanted() == (False, "not in Google Colab and COMPANION_DOWNLOADS=1 is not set")
+    with pytest.raises(T.DownloadsUnavailable, match="set COMPANION_DOWNLOADS=1"):
+        T.hub_example()
+    monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: object() if name == "google.colab" else None)
+    assert T.downloads_wanted() == (True, "running in Google Colab")
+    monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setenv("COMPANION_DOWNLOADS", "1")
+    assert T.downloads_wanted()[0]
+
+
 def test_unreachable_host_is_reported_within_the_timeout(monkeypatch):
     monkeypatch.delenv("COMPANION_OFFLINE", raising=False)
+    monkeypatch.setenv("COMPANION_DOWNLOADS", "1")  # asked to download, but the host cannot be reached
 
     def refuse(address, timeout):
         assert timeout == 0.5  # every attempt is bounded
