@@ -255,3 +255,26 @@ def test_shifting_stream_is_fresh_then_shifted(digits_split):
     assert all(np.array_equal(a, b) for a, b in zip(stream, again))  # a seed repeats the stream
     with pytest.raises(ValueError, match="batch_size must be in"):
         mon.shifting_stream(pool[:5], 10, 1, "none", [])
+
+
+def test_exercise_referees_agree_with_the_package_and_stay_on_their_floor():
+    """companion.exercises.deployment (floor 3) writes its own referees instead of importing
+    companion.deploy (also floor 3); they must still give what the package's functions give."""
+    import subprocess
+    import sys
+
+    from companion.exercises import deployment as ex
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        e, a = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(6))
+        a[rng.integers(6)] = 0.0
+        assert ex.psi_reference(e, a) == pytest.approx(mon.psi_from_fractions(e, a), rel=1e-12)
+        x, y = rng.integers(0, 4, size=int(rng.integers(1, 40))) / 3, rng.normal(size=int(rng.integers(1, 40)))
+        assert ex.ks_statistic_reference(x, y) == pytest.approx(float(mon.ks_test(x, y).statistic), abs=1e-12)
+        p = rng.uniform(0, 0.08, size=int(rng.integers(1, 10)))
+        assert np.array_equal(ex.holm_reference(p, 0.05), mon.reject(p, 0.05, "holm"))
+    loaded = subprocess.run([sys.executable, "-c", "import sys, companion.exercises.deployment; "
+                             "print(sorted(m for m in sys.modules if m.startswith('companion.deploy')))"],
+                            capture_output=True, text=True, timeout=120, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -1,10 +1,36 @@
-"""Exercises of the page *Deployment and monitoring*: the references are companion.deploy.monitoring's
-functions and the order in which companion.deploy.service refuses a bad request."""
+"""Exercises of the page *Deployment and monitoring*: PSI, the KS statistic, Holm's procedure and the order
+in which companion.deploy.service refuses a bad request.
+
+The referees are written here or taken from SciPy, not imported from companion.deploy (the same floor as
+this package: exercises use floors 1-2 only); tests/test_monitoring.py holds companion.deploy.monitoring
+to the same formulas."""
 
 import numpy as np
+from scipy.stats import ks_2samp
 
-from companion.deploy.monitoring import ks_test, psi_from_fractions, reject
 from companion.exercises.core import Exercise, register
+
+
+def psi_reference(expected, actual, eps=1e-4):
+    """PSI = sum_b (a_b - e_b) ln(a_b / e_b) of two (B,) bin-fraction arrays, both floored at ``eps``."""
+    e, a = np.maximum(expected, eps), np.maximum(actual, eps)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def ks_statistic_reference(a, b):
+    """The two-sample KS statistic sup_x |F_a(x) - F_b(x)| of the 1-D samples a (N,) and b (M,), by SciPy."""
+    return float(ks_2samp(a, b).statistic)
+
+
+def holm_reference(pvalues, alpha):
+    """Holm (1979): reject the k-th smallest p-value while p_(k) < alpha / (F - k + 1); (F,) bool."""
+    p = np.asarray(pvalues, dtype=float)
+    rejected = np.zeros(len(p), dtype=bool)
+    for k, index in enumerate(np.argsort(p, kind="stable")):
+        if not p[index] < alpha / (len(p) - k):
+            break
+        rejected[index] = True
+    return rejected
 
 
 def _fractions(rng, bins, zeros=0):
@@ -28,7 +54,7 @@ register(Exercise(
            "of the current sample in each of B bins (each sums to 1). Floor both at 1e-4 (np.maximum), so that "
            "an empty bin does not make the logarithm infinite, and return the population stability index "
            "sum_b (a_b - e_b) ln(a_b / e_b) as a float.",
-    reference=psi_from_fractions, cases=_psi_cases, arg_names=("expected", "actual"),
+    reference=psi_reference, cases=_psi_cases, arg_names=("expected", "actual"),
 ))
 
 
@@ -48,7 +74,7 @@ register(Exercise(
     prompt="Write ks_statistic(a, b), the two-sample Kolmogorov-Smirnov statistic of the 1-D samples a (N,) and "
            "b (M,): the largest absolute gap sup_x |F_a(x) - F_b(x)| between their empirical CDFs, F_a(x) the "
            "fraction of a at or below x. The samples may have ties and different sizes. Return a float.",
-    reference=lambda a, b: float(ks_test(a, b).statistic), cases=_ks_cases, arg_names=("a", "b"),
+    reference=ks_statistic_reference, cases=_ks_cases, arg_names=("a", "b"),
 ))
 
 
@@ -66,7 +92,7 @@ register(Exercise(
            "reject the k-th smallest (k = 1, 2, ...) while p_(k) < alpha / (F - k + 1); at the first that "
            "fails, stop (it and all larger p-values are kept). Return an (F,) boolean array, True where the "
            "test rejects, in the order of pvalues.",
-    reference=lambda pvalues, alpha: reject(pvalues, alpha, "holm"), cases=_holm_cases,
+    reference=holm_reference, cases=_holm_cases,
     arg_names=("pvalues", "alpha"),
 ))
 
