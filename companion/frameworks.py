@@ -94,6 +94,22 @@ class NoisyDigits(torch.utils.data.Dataset):
         return torch.from_numpy(x), torch.tensor(self.y[i])
 
 
+def worker_noise(dataset, seed, batch_size=100, num_workers=2):
+    """The noise a :class:`NoisyDigits` ``dataset`` added to each example as a :func:`seeded_loader` with
+    ``num_workers`` worker processes delivered it: (loaded example - clean example), shape (n, features),
+    in the loader's order.
+
+    Which clean example each row is comes from a second, worker-free loader over the indices with the
+    same ``seed``: the order is drawn from the loader's generator, not in the workers, so it is the same
+    with or without them. With ``num_workers=k`` the batches are made round-robin: worker 0 makes
+    batches 0, k, 2k, ..., worker 1 makes batches 1, k + 1, ...
+    """
+    loader = seeded_loader(dataset, batch_size, seed, num_workers=num_workers)
+    order = seeded_loader(torch.utils.data.TensorDataset(torch.arange(len(dataset))), batch_size, seed)
+    loaded = torch.cat([x for x, _ in loader])
+    return loaded - torch.from_numpy(dataset.X)[torch.cat([i for (i,) in order])]
+
+
 class DigitsNet(torch.nn.Module):
     """An MLP written the way PyTorch code usually is: layers made in ``__init__`` (registered as
     submodules, so ``parameters()``, ``state_dict()`` and ``.to(device)`` find them), the computation in

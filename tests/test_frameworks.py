@@ -56,6 +56,16 @@ def test_seeded_loader_workers_have_distinct_numpy_streams():
     assert len(set(draws.tolist())) == len(draws)  # without seed_worker, forked workers would repeat draws
 
 
+def test_worker_noise_lines_up_with_the_clean_examples_and_repeats():
+    X, y = load_digits()
+    clean = fw.worker_noise(fw.NoisyDigits(X[:60], y[:60]), seed=3, batch_size=10)
+    assert clean.shape == (60, 64) and torch.equal(clean, torch.zeros(60, 64))  # rows matched to their examples
+    noisy = fw.NoisyDigits(X[:60], y[:60], noise=0.5)
+    a, b, c = (fw.worker_noise(noisy, seed, batch_size=10) for seed in (3, 3, 4))
+    assert torch.equal(a, b) and not torch.equal(a, c) and abs(a.std().item() - 0.5) < 0.05
+    assert not torch.equal(a[:10], a[10:20])  # the two workers' first batches: distinct NumPy streams
+
+
 def test_seeded_loader_no_shuffle_keeps_order():
     order = torch.cat([b[0] for b in fw.seeded_loader(NoisyIndex(), 5, seed=0, shuffle=False)])
     assert order.tolist() == list(range(24))
