@@ -85,19 +85,22 @@ def rng_state(generators=None):
 
 
 def set_rng_state(state, generators=None):
-    """Restore what :func:`rng_state` returned; ``generators`` (name -> torch.Generator) are set in place."""
-    torch.set_rng_state(state["torch"])
+    """Restore what :func:`rng_state` returned; ``generators`` (name -> torch.Generator) are set in place.
+
+    The states are moved to the CPU first: a checkpoint loaded with ``map_location="cuda"`` has them on the
+    GPU, and generators only accept a CPU byte tensor."""
+    torch.set_rng_state(state["torch"].cpu())
     n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    np.random.set_state((n["kind"], n["keys"].cpu().numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
     version, internal, gauss_next = state["python"]
     random.setstate((version, tuple(internal), gauss_next))
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
     saved = state["generators"]
     for name, generator in (generators or {}).items():
         if name not in saved:
             raise ValueError(f"the checkpoint has no generator {name!r}; it has {sorted(saved)}")
-        generator.set_state(saved[name])
+        generator.set_state(saved[name].cpu())
 
 
 def save_checkpoint(path, model, optimizer=None, epoch=None, generators=None, extra=None):

@@ -102,6 +102,28 @@ def test_rng_state_round_trip():
     assert first[2] == again[2] and torch.equal(first[3], again[3])
 
 
+class _OnAnotherDevice:
+    """Stands for a state tensor that ``torch.load(map_location="cuda")`` put on a GPU: usable only via .cpu()."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def cpu(self):
+        return self.tensor
+
+
+def test_rng_states_loaded_onto_another_device_are_moved_back_to_the_cpu():
+    generator = torch.Generator().manual_seed(7)
+    state = rng_state({"g": generator})
+    first = (torch.rand(3), np.random.rand(3), torch.rand(3, generator=generator))
+    state["torch"] = _OnAnotherDevice(state["torch"])
+    state["numpy"]["keys"] = _OnAnotherDevice(state["numpy"]["keys"])
+    state["generators"]["g"] = _OnAnotherDevice(state["generators"]["g"])
+    set_rng_state(state, {"g": generator})
+    again = (torch.rand(3), np.random.rand(3), torch.rand(3, generator=generator))
+    assert torch.equal(first[0], again[0]) and np.array_equal(first[1], again[1]) and torch.equal(first[2], again[2])
+
+
 def test_model_only_checkpoint(tmp_path):
     model, _, _, _ = _fresh(0)
     path = save_checkpoint(tmp_path / "m.pt", model)
