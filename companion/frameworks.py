@@ -35,7 +35,7 @@ def seed_worker(worker_id):
     """``worker_init_fn``: seed NumPy and ``random`` in a DataLoader worker from torch's per-worker seed.
 
     torch gives each worker the seed ``base_seed + worker_id`` (``base_seed`` drawn from the loader's
-    generator). Since PyTorch 1.9 the worker loop also seeds ``random`` with it and NumPy's global
+    generator). The worker loop also seeds ``random`` with it, and since PyTorch 1.9 NumPy's global
     generator from ``(base_seed, worker_id)``; before, a forked worker's NumPy started from the parent's
     state, so every worker drew the same "random" numbers. This function is the recipe of PyTorch's
     reproducibility notes: harmless on recent versions, needed on old ones, and the place to seed any
