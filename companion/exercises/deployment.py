@@ -79,7 +79,7 @@ register(Exercise(
 
 
 def _holm_cases(rng):
-    yield np.array([0.01, 0.02, 0.03, 0.5]), 0.05              # Holm rejects 0.01 and 0.02; Bonferroni only 0.01
+    yield np.array([0.01, 0.015, 0.03, 0.5]), 0.05             # Holm rejects 0.01 and 0.015; Bonferroni only 0.01
     yield np.array([0.2, 0.001, 0.04]), 0.05
     for _ in range(20):
         f = int(rng.integers(1, 12))
