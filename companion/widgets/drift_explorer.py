@@ -77,11 +77,19 @@ class DriftExplorer(widgets.VBox):
                    f"features drifted" if report.alert else "<b class='nnx-alert'>no alert</b>")
         self.summary.value = (f"{verdict}. Largest PSI <b class='nnx-psi'>{report.psi[worst]:.3f}</b> (feature "
                               f"{self.monitor.feature_names[worst]}; threshold {self.monitor.psi_threshold:g}); "
-                              f"smallest KS p-value <b class='nnx-p'>{report.ks_pvalue.min():.2g}</b> (a feature "
-                              f"must fall below {self.monitor.alpha:g}/{n_features} = "
-                              f"{self.monitor.alpha / n_features:.2g})")
+                              f"smallest KS p-value <b class='nnx-p'>{report.ks_pvalue.min():.2g}</b> "
+                              f"({self._ks_bar(n_features)})")
         if self._draw:
             self._redraw(worst)
+
+    def _ks_bar(self, n_features):
+        """What a KS p-value must fall below under the monitor's correction, in words."""
+        alpha = self.monitor.alpha
+        if self.monitor.correction == "bonferroni":
+            return f"a feature must fall below {alpha:g}/{n_features} = {alpha / n_features:.2g}"
+        if self.monitor.correction == "holm":
+            return f"Holm: the k-th smallest must fall below {alpha:g}/({n_features} - k + 1)"
+        return f"no correction: a feature must fall below {alpha:g}"
 
     def _redraw(self, worst):
         from companion.viz.monitoring import plot_feature_histograms

@@ -71,3 +71,11 @@ def test_redraw_shows_the_worst_feature(data, monkeypatch):
     np.testing.assert_array_equal(drawn[-1][1], panel.batch[:, worst])
     panel.batch_size.value = 60
     assert len(drawn) == 2 and drawn[-1][1].shape == (60,)
+
+
+def test_summary_states_the_threshold_of_the_correction_in_use(data):
+    reference, pool, _ = data
+    assert f"0.05/3 = {0.05 / 3:.2g}" in DriftExplorer(reference, pool, draw=False).summary.value
+    assert "Holm" in DriftExplorer(reference, pool, draw=False, correction="holm").summary.value
+    plain = DriftExplorer(reference, pool, draw=False, correction="none").summary.value
+    assert "below 0.05)" in plain and "/3" not in plain
