@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from companion import torch as ct
-from companion.deploy.export import export_onnx, export_program, onnx_session, run_onnx
+from companion.deploy.export import export_onnx, export_program, onnx_session, plain_torch, run_onnx
 
 TOL = 1e-5  # float32: the runtimes may sum in another order, a few units in the last place
 
@@ -214,3 +214,23 @@ def test_onnx_export_keeps_the_cell_quiet(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "torchvision is not installed" not in done.stdout + done.stderr
     assert "Warning" not in done.stdout + done.stderr
+
+
+def test_plain_torch_copies_the_network_into_torch_nn_layers():
+    net = ct.build_mlp([6, 5, 4, 3], ["relu", "tanh", "linear"], rng=np.random.default_rng(0), dtype=torch.float32,
+                       device="cpu", dropout=0.2)
+    net.eval()
+    plain = plain_torch(net)
+    kinds = [type(layer) for layer in plain]
+    assert kinds == [torch.nn.Linear, torch.nn.ReLU, torch.nn.Dropout, torch.nn.Linear, torch.nn.Tanh,
+                     torch.nn.Dropout, torch.nn.Linear, torch.nn.Identity]
+    assert not plain.training and plain[2].p == 0.2
+    x = torch.randn(7, 6)
+    with torch.no_grad():
+        assert torch.equal(plain(x), net(x))  # the same F.linear calls: bitwise equal
+        plain[0].weight.add_(1.0)
+    assert not torch.equal(plain[0].weight, net[0].weight)  # copies, not shared parameters
+    with pytest.raises(ValueError, match="no plain torch.nn counterpart"):
+        plain_torch(ct.build_mlp([2, 2], ["softmax"], rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="must be a Sequential"):
+        plain_torch(torch.nn.Linear(2, 2))

@@ -90,6 +90,48 @@ def export_program(model, example, dynamic_batch=True):
         return torch.export.export(model, (example,), dynamic_shapes=dynamic)
 
 
+_PLAIN_ACTIVATIONS = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh,
+                      "linear": torch.nn.Identity}
+
+
+def plain_torch(net):
+    """The same network built from torch.nn's own layers, with copies of the same weights.
+
+    companion.torch's ``Dense`` checks its input, weight and bias for NaN on every call (three checks a
+    layer, each a small tensor operation and a read back into Python); at batch 1 those checks cost a small
+    model more than its arithmetic. This copy (``Dense`` -> ``torch.nn.Linear``, ``Activation`` ->
+    ``torch.nn.ReLU`` / ``Sigmoid`` / ``Tanh`` / ``Identity``, ``Dropout`` -> ``torch.nn.Dropout``) computes
+    the same outputs (the same ``torch.nn.functional.linear`` calls) without them: what plain eager PyTorch
+    costs. Shapes as the network's. Raises ValueError for any other layer.
+    """
+    from companion.torch.activations import Activation
+    from companion.torch.dense import Dense
+    from companion.torch.regularization import Dropout
+
+    if not isinstance(net, torch.nn.Sequential):
+        raise ValueError(f"net must be a Sequential of Dense and Activation layers, got {type(net).__name__}")
+    layers = []
+    for index, layer in enumerate(net):
+        if isinstance(layer, Dense):
+            linear = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None,
+                                     dtype=layer.weight.dtype, device=layer.weight.device)
+            with torch.no_grad():
+                linear.weight.copy_(layer.weight)
+                if layer.bias is not None:
+                    linear.bias.copy_(layer.bias)
+            layers.append(linear)
+        elif isinstance(layer, Activation) and layer.name in _PLAIN_ACTIVATIONS:
+            layers.append(_PLAIN_ACTIVATIONS[layer.name]())
+        elif isinstance(layer, Dropout):
+            layers.append(torch.nn.Dropout(layer.p))
+        else:
+            raise ValueError(f"layer {index} ({layer!r}) has no plain torch.nn counterpart here "
+                             f"(Dense, Activation {sorted(_PLAIN_ACTIVATIONS)} and Dropout do)")
+    plain = torch.nn.Sequential(*layers)
+    plain.train(net.training)
+    return plain
+
+
 def export_onnx(model, example, path, dynamic_batch=True, input_name="x", output_name="logits"):
     """Write ``model`` (eval mode, traced on ``example``) to the ONNX file ``path``; returns the Path.
 
