@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from companion.distributed import ring_all_reduce_cost, ring_contributions  # noqa: E402
+from companion.parallelism import ring_all_reduce_cost, ring_contributions  # noqa: E402
 from companion.viz.distributed import draw_ring_state, plot_allreduce_times, plot_ring_log, step_title  # noqa: E402
 
 

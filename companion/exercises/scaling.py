@@ -1,6 +1,6 @@
-"""Exercises of the page *Scaling out*: the references are companion.distributed's functions (NumPy only)."""
+"""Exercises of the page *Scaling out*: the references are companion.parallelism's functions (NumPy only)."""
 
-from companion.distributed import pipeline_bubble_fraction, ring_all_reduce_cost, shard_indices, zero_memory_per_gpu
+from companion.parallelism import pipeline_bubble_fraction, ring_all_reduce_cost, shard_indices, zero_memory_per_gpu
 from companion.exercises.core import Exercise, register
 
 

@@ -19,7 +19,7 @@ def draw_ring_state(held, log, t, ax):
     were just received carry a black frame.
 
     Args:
-        held: (T, p, p, p) booleans from :func:`companion.distributed.ring_contributions`.
+        held: (T, p, p, p) booleans from :func:`companion.parallelism.ring_contributions`.
         log: its ring log (``T - 1`` steps).
         t: the state to draw, 0 to ``T - 1``.
     """
@@ -78,7 +78,7 @@ def plot_allreduce_times(rows, workers, bandwidth, latency, ax=None):
         rows: list of dicts with ``bytes`` and ``seconds`` (``allreduce_times.json``).
     Returns the axes.
     """
-    from companion.distributed import ring_all_reduce_cost
+    from companion.parallelism import ring_all_reduce_cost
 
     if not rows:
         raise ValueError("rows is empty: nothing measured to draw")

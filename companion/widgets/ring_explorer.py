@@ -1,12 +1,12 @@
 """Page "Scaling out": the ring all-reduce step by step. The number of workers and a step slider show which
 workers' numbers each worker holds, chunk by chunk, and the bytes each has sent so far against the cost
-model's total. NumPy only (companion.distributed's ring), so the panel runs where torch is absent."""
+model's total. NumPy only (companion.parallelism's ring), so the panel runs where torch is absent."""
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from companion.distributed import ring_contributions
+from companion.parallelism import ring_contributions
 
 
 def ring_summary(workers, step, n_bytes=4e6):

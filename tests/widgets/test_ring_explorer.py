@@ -4,7 +4,7 @@ and the summary counts the complete chunk copies and the bytes sent against the 
 import numpy as np
 import pytest
 
-from companion.distributed import ring_contributions
+from companion.parallelism import ring_contributions
 from companion.widgets import RingExplorer
 from companion.widgets.ring_explorer import ring_summary
 
