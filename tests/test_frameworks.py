@@ -16,6 +16,7 @@ from torch.utils.data import Dataset, TensorDataset
 
 import companion
 from companion import frameworks as fw
+from companion import keras_bridge as kb
 from companion import torch as ct
 from companion.data.shipped import load_digits
 
@@ -144,7 +145,7 @@ def test_weight_copies_transpose_and_round_trip():
                          device="cpu")
     keras_model = fw.torch_to_keras(model, fw.keras_mlp([5, 4, 3], ["tanh", "sigmoid"]))
     assert tuple(keras_model.layers[0].kernel.shape) == (5, 4) and tuple(model[0].weight.shape) == (4, 5)
-    np.testing.assert_array_equal(fw._array(keras_model.layers[0].kernel), model[0].weight.detach().numpy().T)
+    np.testing.assert_array_equal(kb._array(keras_model.layers[0].kernel), model[0].weight.detach().numpy().T)
     x = np.random.default_rng(2).normal(size=(6, 5)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(keras_model(x).detach().cpu()), model(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-6, atol=1e-7)
@@ -175,8 +176,9 @@ def test_keras_with_another_backend_is_refused(monkeypatch):
         fw.import_keras()
 
 
-def test_keras_is_imported_only_inside_functions():
-    tree = ast.parse(Path(fw.__file__).read_text())
+@pytest.mark.parametrize("module", [fw, kb], ids=["frameworks", "keras_bridge"])
+def test_keras_is_imported_only_inside_functions(module):
+    tree = ast.parse(Path(module.__file__).read_text())
     top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     names = [alias.name for node in top_level for alias in node.names] + [node.module for node in top_level
                                                                           if isinstance(node, ast.ImportFrom)]
