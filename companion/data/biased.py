@@ -1,10 +1,13 @@
 """Synthetic hiring-style data whose bias is built in on purpose, for the per-group metrics of
 :mod:`companion.fairness`.
 
-No data set that ships with the packages the book already uses (scikit-learn's bundled sets,
-statsmodels.datasets) pairs a binary outcome a model can predict with a sensitive attribute of
-individuals, so the book generates one and says plainly how the bias got in. Three knobs, each a
-mechanism seen in real data:
+No data set that ships with the packages the book already uses pairs a binary outcome a model can
+predict with a sensitive attribute of individuals: scikit-learn's diabetes set has sex as a feature,
+but its target is a continuous disease-progression score (a cut-off would invent the outcome);
+statsmodels' sets are aggregates (states, schools, districts) or, like "fair" (a 1974 survey of
+married women about affairs), hold age and occupation but no outcome a decision would be made on.
+So the book generates one and says plainly how the bias got in. Three knobs, each a mechanism seen
+in real data:
 
 * **base rates** differ by group: ``P(qualified | group)`` is ``base_rates[group]``;
 * a **proxy feature**: feature 0 is shifted by ``shift`` for group 1 whatever the label, so a model
