@@ -4,8 +4,9 @@
 No data set that ships with the packages the book already uses pairs a binary outcome a model can
 predict with a sensitive attribute of individuals: scikit-learn's diabetes set has sex as a feature,
 but its target is a continuous disease-progression score (a cut-off would invent the outcome);
-statsmodels' sets are aggregates (states, schools, districts) or, like "fair" (a 1974 survey of
-married women about affairs), hold age and occupation but no outcome a decision would be made on.
+statsmodels' sets are time series, aggregates (states, school districts) or surveys such as
+"fair" (Ray Fair's 1978 extramarital-affairs data) and "anes96" (the 1996 US election survey), whose
+outcomes (affairs, a vote) are not decisions made about a person.
 So the book generates one and says plainly how the bias got in. Three knobs, each a mechanism seen
 in real data:
 
