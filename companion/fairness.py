@@ -25,13 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion._validate import check_choice
-from companion.np.activations import sigmoid, sigmoid_derivative
-from companion.np.losses import binary_cross_entropy_grad
+from companion.np.activations import sigmoid
 from companion.np.optim import adam
 
 METRICS = ("count", "accuracy", "selection_rate", "true_positive_rate", "false_positive_rate",
            "false_negative_rate")
 METHODS = ("between_groups", "to_overall")
+_SHORT = {"count": "count", "accuracy": "accuracy", "selection_rate": "selection", "true_positive_rate": "TPR",
+          "false_positive_rate": "FPR", "false_negative_rate": "FNR"}
 
 
 def _binary(a, name):
@@ -122,8 +123,8 @@ class GroupTable:
         return rows + [("overall", dict(self.overall))]
 
     def __str__(self):
-        head = f"{'group':>10} " + " ".join(f"{k[:14]:>14}" for k in METRICS)
-        lines = [head] + [f"{str(g):>10} " + " ".join(f"{float(r[k]):14.3f}" for k in METRICS)
+        head = f"{'group':>10} " + " ".join(f"{_SHORT[k]:>10}" for k in METRICS)
+        lines = [head] + [f"{str(g):>10} {r['count']:>10d} " + " ".join(f"{r[k]:10.3f}" for k in METRICS[1:])
                           for g, r in self.rows()]
         return "\n".join(lines)
 
@@ -205,8 +206,10 @@ def fit_logistic(X, y, sample_weight=None, epochs=300, lr=0.05):
     params = {"weight": np.zeros((1, X.shape[1])), "bias": np.zeros(1)}
     states = {"weight": None, "bias": None}
     for _ in range(epochs):
-        z = X @ params["weight"].T + params["bias"]  # (N, 1)
-        dz = binary_cross_entropy_grad(sigmoid(z), y, weight=w) * sigmoid_derivative(z)
+        p = sigmoid(X @ params["weight"].T + params["bias"])  # (N, 1)
+        # d(mean of w * BCE)/dz = w (p - y) / N: BCE's 1/(p(1-p)) cancels sigmoid's p(1-p), and the
+        # cancelled form stays finite when p saturates at 0 or 1
+        dz = (p - y) * (1.0 if w is None else w) / len(y)
         grads = {"weight": dz.T @ X, "bias": dz.sum(axis=0)}
         for k in params:
             params[k], states[k] = adam(params[k], grads[k], states[k], lr=lr)
@@ -270,10 +273,12 @@ class MitigationReport:
 
     def gaps(self):
         """{"before"|"after": {"demographic_parity": dp difference, "equalized_odds": eo difference}}."""
-        return {name: {"demographic_parity": t.difference()["selection_rate"],
-                       "equalized_odds": max(t.difference()["true_positive_rate"],
-                                             t.difference()["false_positive_rate"])}
-                for name, t in [("before", self.before), ("after", self.after)]}
+        out = {}
+        for name, table in [("before", self.before), ("after", self.after)]:
+            gap = table.difference()
+            out[name] = {"demographic_parity": gap["selection_rate"],
+                         "equalized_odds": max(gap["true_positive_rate"], gap["false_positive_rate"])}
+        return out
 
 
 def mitigate(train, test, method="reweighing", epochs=300, lr=0.05):
