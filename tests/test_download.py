@@ -43,7 +43,10 @@ class Server:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 # "drop": the header promised len(body) bytes; send half, then close the connection
-                self.wfile.write(body[: len(body) // 2] if mode == "drop" else body)
+                try:
+                    self.wfile.write(body[: len(body) // 2] if mode == "drop" else body)
+                except (BrokenPipeError, ConnectionResetError):  # "slow": the client gave up first
+                    pass
                 self.close_connection = True
 
             def log_message(self, *args):  # keep pytest's output clean
