@@ -4,7 +4,7 @@ Every method takes a ``model`` and a batch ``x`` (N, *features) and returns attr
 one number per input feature, for the score f_c(x) of class ``target``:
 
 * :func:`saliency`: |∂f_c/∂x| (Simonyan, Vedaldi & Zisserman 2014), as ``captum.attr.Saliency``;
-* :func:`input_x_gradient`: x · ∂f_c/∂x, as ``captum.attr.InputXGradient``;
+* :func:`input_x_gradient`: x · ∂f_c/∂x (Shrikumar et al. 2016), as ``captum.attr.InputXGradient``;
 * :func:`integrated_gradients`: (x − x') · ∫₀¹ ∂f_c/∂x(x' + α(x − x')) dα from a baseline x'
   (Sundararajan, Taly & Yan 2017), the integral by a quadrature rule, as ``captum.attr.IntegratedGradients``;
 * :func:`occlusion`: f_c(x) − f_c(x with a window set to a baseline value), averaged over the windows that
@@ -191,14 +191,17 @@ def gradient(model, x, target=None):
     return backend.gradient(x, _targets(target, len(x)))
 
 
+_abs = abs  # the builtin, which works on arrays and tensors alike; saliency's argument shadows it
+
+
 def saliency(model, x, target=None, abs=True):
     """Gradient saliency |∂f_c/∂x| (N, *features) (Simonyan et al. 2014); ``abs=False`` keeps the sign."""
     grad = gradient(model, x, target)[1]
-    return grad.abs() if abs and hasattr(grad, "abs") else (np.abs(grad) if abs else grad)
+    return _abs(grad) if abs else grad
 
 
 def input_x_gradient(model, x, target=None):
-    """Input × gradient: x · ∂f_c/∂x (N, *features), element by element."""
+    """Input × gradient: x · ∂f_c/∂x (N, *features), element by element (Shrikumar et al. 2016)."""
     backend = _wrap(model)
     x = _batch(backend, x)
     return x * backend.gradient(x, _targets(target, len(x)))[1]
@@ -212,10 +215,10 @@ def integrated_gradients(model, x, target=None, baseline=None, n_steps=50, metho
 
     with (α_k, w_k) from :func:`integration_points` (``n_steps``, ``method``: captum's defaults 50 and
     "gausslegendre"). x (N, *features); ``baseline`` None (zeros), a number, one example (*features) or
-    one per example; ``internal_batch_size`` evaluates that many path points per forward/backward pass
-    (None: all N·n_steps at once). Returns attributions (N, *features), and with
-    ``return_convergence_delta`` also the completeness gap (N,): Σ_i IG_i − (f_c(x) − f_c(x')), which is
-    zero for the exact integral (the path-integral form of the fundamental theorem of calculus).
+    one per example; ``internal_batch_size`` evaluates about that many path points per forward/backward
+    pass (whole steps of N points, at least one, as captum; None: all N·n_steps at once). Returns
+    attributions (N, *features), and with ``return_convergence_delta`` also the completeness gap (N,):
+    Σ_i IG_i − (f_c(x) − f_c(x')), zero for the exact integral (the gradient theorem for line integrals).
     """
     backend = _wrap(model)
     x = _batch(backend, x)
@@ -223,16 +226,19 @@ def integrated_gradients(model, x, target=None, baseline=None, n_steps=50, metho
     if internal_batch_size is not None and (not isinstance(internal_batch_size, (int, np.integer))
                                             or internal_batch_size < 1):
         raise ValueError(f"internal_batch_size must be None or an integer >= 1, got {internal_batch_size!r}")
-    n, target = len(x), _targets(target, len(x))
+    target = _targets(target, len(x))
     start = _baseline(backend, baseline, x)
-    # step-major path (as captum): the whole batch at α_1, then at α_2, …
-    path = backend.cat([start + float(a) * (x - start) for a in alphas])
-    path_target = None if target is None else np.tile(target, len(alphas))
-    size = len(path) if internal_batch_size is None else int(internal_batch_size)
-    grads = backend.cat([backend.gradient(path[i:i + size], None if path_target is None else
-                                          path_target[i:i + size])[1] for i in range(0, len(path), size)])
-    w = backend.array(np.asarray(weights).reshape(-1, *[1] * x.ndim))
-    attributions = (x - start) * (grads.reshape(len(alphas), *x.shape) * w).sum(0)
+    # whole steps per pass (as captum): the batch at α_k, at α_(k+1), …; at least one step at a time
+    per_pass = len(alphas) if internal_batch_size is None else max(int(internal_batch_size) // len(x), 1)
+    path_target = None if target is None else np.tile(target, per_pass)
+    total = x * 0
+    for k in range(0, len(alphas), per_pass):
+        steps = range(k, min(k + per_pass, len(alphas)))
+        path = backend.cat([start + float(alphas[j]) * (x - start) for j in steps])
+        grads = backend.gradient(path, None if target is None else path_target[:len(path)])[1]
+        for i, j in enumerate(steps):
+            total = total + float(weights[j]) * grads[i * len(x):(i + 1) * len(x)]
+    attributions = (x - start) * total
     if not return_convergence_delta:
         return attributions
     return attributions, completeness_gap(model, x, attributions, target, start)

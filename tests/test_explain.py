@@ -153,6 +153,9 @@ def test_integrated_gradients_baselines_and_batching_match_captum_and_numpy(kind
     ours = explain.integrated_gradients(torch_net, xt, target, baseline=bt, n_steps=6, internal_batch_size=7)
     whole = explain.integrated_gradients(torch_net, xt, target, baseline=bt, n_steps=6)
     torch.testing.assert_close(ours, whole, rtol=1e-12, atol=1e-14)
+    uneven = explain.integrated_gradients(torch_net, xt, target, baseline=bt, n_steps=6,
+                                          internal_batch_size=5 * len(x))  # 5 steps, then 1
+    torch.testing.assert_close(uneven, whole, rtol=1e-12, atol=1e-14)
     captum_b = 0.0 if b is None else (bt[None] if baseline == "one" else bt)
     ref = IntegratedGradients(torch_net).attribute(xt, baselines=captum_b, target=target, n_steps=6,
                                                    internal_batch_size=7)
