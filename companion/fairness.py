@@ -122,6 +122,13 @@ class GroupTable:
         rows = [(g, {k: v[i] for k, v in self.by_group.items()}) for i, g in enumerate(self.groups.tolist())]
         return rows + [("overall", dict(self.overall))]
 
+    def to_frame(self):
+        """A pandas DataFrame, one row per group and "overall" last (pandas imported only here)."""
+        import pandas as pd
+
+        groups, values = zip(*self.rows())
+        return pd.DataFrame(list(values), index=pd.Index([str(g) for g in groups], name="group"))
+
     def __str__(self):
         head = f"{'group':>10} " + " ".join(f"{_SHORT[k]:>10}" for k in METRICS)
         lines = [head] + [f"{str(g):>10} {r['count']:>10d} " + " ".join(f"{r[k]:10.3f}" for k in METRICS[1:])

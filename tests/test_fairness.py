@@ -177,6 +177,10 @@ def test_table_prints_every_group_and_overall():
     y_true, y_pred, groups, _ = random_case(0, 3, False)
     text = str(fair.group_metrics(y_true, y_pred, groups))
     assert [line.split()[0] for line in text.splitlines()[1:]] == ["g0", "g1", "g2", "overall"]
+    frame = fair.group_metrics(y_true, y_pred, groups).to_frame()
+    reference = metric_frame(y_true, y_pred, groups, None)
+    assert list(frame.index) == ["g0", "g1", "g2", "overall"] and list(frame.columns) == list(fair.METRICS)
+    np.testing.assert_allclose(frame.iloc[:3].to_numpy(float), reference.by_group[list(fair.METRICS)].to_numpy(float))
 
 
 # The generated data ------------------------------------------------------------------------------
@@ -196,6 +200,9 @@ def test_make_biased_builds_in_what_it_says():
     X2, y2, g2 = make_biased(n=20000, seed=1, label_flip=0.0, include_group=True)
     np.testing.assert_array_equal(X2[:, -1], g) and np.testing.assert_array_equal(X2[:, :-1], X)
     assert not np.array_equal(make_biased(n=50, seed=2)[0], make_biased(n=50, seed=3)[0])
+    *same, qualified = make_biased(n=20000, seed=1, label_flip=0.5, return_qualified=True)
+    np.testing.assert_array_equal(qualified, y)  # the truth is the labels before any flip
+    np.testing.assert_array_equal(same[1], y_flipped)
 
 
 def test_make_biased_rejects_bad_arguments():

@@ -29,8 +29,8 @@ def _check_probability(value, name):
 
 
 def make_biased(n=2000, n_features=4, minority_share=0.3, base_rates=(0.5, 0.3), shift=1.0, signal=1.0,
-                label_flip=0.2, include_group=False, seed=0):
-    """Return ``X, y, group``: features, recorded labels and the group attribute.
+                label_flip=0.2, include_group=False, return_qualified=False, seed=0):
+    """Return ``X, y, group`` (and ``qualified`` if asked): features, recorded labels, the group.
 
     Args:
         n: number of people (rows).
@@ -41,12 +41,15 @@ def make_biased(n=2000, n_features=4, minority_share=0.3, base_rates=(0.5, 0.3),
         signal: mean of the signal features is ``signal`` for the qualified, 0 otherwise.
         label_flip: fraction of group 1's qualified whose recorded label is 0.
         include_group: append the group as a last column of X (a model may then use it directly).
+        return_qualified: also return the true qualification, before the label bias, which no real data
+            set records: a model can be scored against it as well as against the recorded labels.
         seed: the generator's seed; the same seed gives the same arrays.
 
     Returns:
         X: (n, n_features) or (n, n_features + 1) float64.
         y: (n,) int64 recorded label in {0, 1} (what a model is trained and scored on).
         group: (n,) int64 in {0, 1}.
+        qualified: (n,) int64 in {0, 1}, only with ``return_qualified=True``.
     """
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n!r}")
@@ -65,4 +68,4 @@ def make_biased(n=2000, n_features=4, minority_share=0.3, base_rates=(0.5, 0.3),
     y = np.where(flipped, 0, qualified).astype(np.int64)
     if include_group:
         X = np.column_stack([X, group.astype(float)])
-    return X, y, group
+    return (X, y, group, qualified) if return_qualified else (X, y, group)
