@@ -6,6 +6,7 @@ corrupt file afterwards (no *.part left, no file under the final name).
 
 import errno
 import hashlib
+import http.client
 import http.server
 import threading
 import time
@@ -127,6 +128,25 @@ def test_connection_dropped_once_then_the_retry_succeeds(server, tmp_path):
     assert fetch(url, SHA, cache_dir=tmp_path, **FAST).read_bytes() == BODY
     assert server.hits["/cut.bin"] == 2
     assert listing(tmp_path) == ["cut.bin"]
+
+
+def test_incomplete_read_raised_by_http_client_is_a_short_read(tmp_path, monkeypatch):
+    class Cut:  # a response whose read raises, as http.client does for some cut-off bodies
+        headers = {"Content-Length": "10"}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, n):
+            raise http.client.IncompleteRead(b"abc", 7)
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", lambda url, timeout: Cut())
+    with pytest.raises(DownloadError, match=r"after 1 try \(try 1: short read: 3 bytes, then the connection was cut"):
+        fetch("http://127.0.0.1:9/cut.bin", SHA, cache_dir=tmp_path, retries=0)
+    assert listing(tmp_path) == []
 
 
 def test_404_is_not_retried(server, tmp_path):

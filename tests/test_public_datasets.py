@@ -311,3 +311,23 @@ def test_loaders_do_not_import_torch():
     code = "import sys, companion.data.public, companion.data.download; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_load_or_fallback_uses_the_shipped_set_offline(server, tmp_path):
+    from companion._runtime import free_port
+
+    def digits():
+        return np.zeros((7, 8, 8)), np.arange(7)
+
+    offline = Source("m", (f"http://127.0.0.1:{free_port()}/",), serve(server, "x", mnist_files()[1]).files)
+    x, y, message = public.load_or_fallback(public.load_mnist, digits, "test", cache_dir=tmp_path,
+                                            source=offline, **FAST)  # fmt: skip
+    assert x.shape == (7, 8, 8) and len(y) == 7
+    assert message.startswith("offline, so digits() instead (7 samples)") and "refused" in message.lower()
+    online = serve(server, "y", mnist_files(5, 3)[1])
+    x, y, message = public.load_or_fallback(public.load_mnist, digits, "test", cache_dir=tmp_path,
+                                            source=online, **FAST)  # fmt: skip
+    assert x.shape == (3, 28, 28) and message == "load_mnist('test'): 3 samples, downloaded or cached"
+    broken = serve(server, "z", {"aclImdb_v1.tar.gz": b"not a tar"})
+    with pytest.raises(ValueError, match="not a readable tar.gz"):  # a bad file is not hidden by the fallback
+        public.load_or_fallback(public.load_imdb, digits, cache_dir=tmp_path, source=broken, **FAST)

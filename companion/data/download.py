@@ -133,8 +133,9 @@ def fetch(url, sha256=None, *, md5=None, filename=None, cache_dir=None, retries=
             return target
         except _Retryable as err:
             failures.append(f"try {attempt + 1}: {err}")
+    tries = f"{len(failures)} tr{'y' if len(failures) == 1 else 'ies'}"
     raise DownloadError(
-        f"could not download {url} after {len(failures)} tries ({'; '.join(failures)}). "
+        f"could not download {url} after {tries} ({'; '.join(failures)}). "
         f"Check the connection and try again, or download the file by hand and save it as {target} "
         f"(its {algorithm} must be {expected}), or run where downloads work (e.g. Colab)."
     )

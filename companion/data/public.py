@@ -19,7 +19,11 @@ load_imdb       texts (N,) object array of str,    aclImdb_v1.tar.gz: one text f
 Labels are int64. ``as_float=True`` gives images as float32 in [0, 1] (pixel / 255) instead of uint8.
 Sizes: MNIST and Fashion-MNIST 60,000 train / 10,000 test; CIFAR-10 50,000 / 10,000; IMDB 25,000 / 25,000
 (the 50,000 unlabelled ``unsup`` reviews are skipped). :func:`as_dataset` wraps the arrays in a
-``torch.utils.data.Dataset``; torch is imported only then.
+``torch.utils.data.Dataset``; torch is imported only then. :func:`load_or_fallback` returns a shipped set
+instead where downloads fail, with a message saying so.
+
+A process killed mid-download (SIGKILL, a power cut) can leave a hidden ``.<name>.*.part`` file in the
+cache; it is never read as the data set, and may be deleted.
 
 Checksums: the publishers give md5s, not sha256s (the ones here are torchvision's and torchtext's, which
 match the publishers'); :func:`fetch` checks whichever a :class:`Source` lists. Each loader takes
@@ -268,6 +272,23 @@ def as_dataset(x, y, transform=None):
     from companion.data.torch_datasets import ArrayDataset
 
     return ArrayDataset(x, y, transform=transform)
+
+
+def load_or_fallback(load, fallback, split="train", **kwargs):
+    """``(x, y, message)``: ``load(split, **kwargs)`` where downloads work, else ``fallback()``'s ``(x, y)``.
+
+    For a notebook that runs in Colab and offline alike: ``message`` says which data came back, and why
+    (the :class:`DownloadError`'s first line), so the cell can print it at the top of its output. Only a
+    failed download falls back; a malformed file (ValueError) or a full disk still raises.
+    """
+    try:
+        x, y = load(split, **kwargs)
+        return x, y, f"{load.__name__}({split!r}): {len(y)} samples, downloaded or cached"
+    except DiskFullError:
+        raise
+    except DownloadError as err:
+        x, y = fallback()
+        return x, y, f"offline, so {fallback.__name__}() instead ({len(y)} samples): {load.__name__} failed: {err}"
 
 
 def _check_split(split):
