@@ -94,6 +94,20 @@ def test_single_output_model_needs_no_target():
     np.testing.assert_allclose(explain.saliency(np_net, x), ours.numpy(), rtol=1e-10, atol=1e-14)
 
 
+def test_float32_torch_model_takes_numpy_input_and_matches_float64():
+    np_net, torch_net = _mlp()
+    net32 = ct.build_mlp([7, 6, 3], ["tanh", "linear"], dtype=torch.float32)
+    net32.load_state_dict(np_net.state_dict())
+    x, xt = _inputs((4, 7))
+    ig32, delta = explain.integrated_gradients(net32, x, 2, baseline=0.1, return_convergence_delta=True)
+    assert ig32.dtype == torch.float32 and delta.dtype == torch.float32
+    torch.testing.assert_close(ig32.double(), explain.integrated_gradients(torch_net, xt, 2, baseline=0.1),
+                               rtol=1e-4, atol=1e-6)
+    assert delta.abs().max() < 1e-5
+    np.testing.assert_allclose(explain.occlusion(net32, x, (2,), target=0).numpy(),
+                               explain.occlusion(np_net, x, (2,), target=0), rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("method", explain.METHODS)
 @pytest.mark.parametrize("n_steps", [2, 7, 50])
 def test_integration_points_equal_captums(method, n_steps):
