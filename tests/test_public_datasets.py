@@ -180,6 +180,47 @@ def test_cifar10_round_trip(server, tmp_path):
     assert listing(tmp_path / "cifar10") == ["cifar-10-python.tar.gz"]  # read in memory, nothing extracted
 
 
+def test_cifar_batch_pickled_by_numpy_1_module_path():
+    """The real batches (Python 2, NumPy 1.x) name numpy.core.multiarray._reconstruct; NumPy 2 writes
+    numpy._core.multiarray. Both must load, whichever NumPy reads them."""
+    images, labels, data = cifar_batch(2)
+    assert b"cnumpy._core.multiarray\n_reconstruct" in data
+    old_path = data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
+    got_x, got_y = public.parse_cifar_batch(old_path)
+    np.testing.assert_array_equal(got_x, images)
+    np.testing.assert_array_equal(got_y, labels)
+
+
+def py2_batch(images, labels):
+    """The pickle opcodes Python 2's cPickle (protocol 2) writes for a CIFAR batch: str values as
+    SHORT_BINSTRING/BINSTRING (read back as bytes with encoding="bytes"), the array rebuilt by
+    numpy.core.multiarray._reconstruct with NumPy 1.x's dtype state."""
+
+    def string(b):
+        return (b"U" + bytes([len(b)]) + b) if len(b) < 256 else (b"T" + len(b).to_bytes(4, "little") + b)
+
+    def ints(*values):
+        return b"".join(b"K" + bytes([v]) if v < 256 else b"M" + v.to_bytes(2, "little") for v in values)
+
+    n = len(labels)
+    data = images.transpose(0, 3, 1, 2).reshape(n, 3072).tobytes()
+    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + ints(0) + b"\x85" + string(b"b")
+             + b"\x87R(" + ints(1, n, 3072) + b"\x86cnumpy\ndtype\n" + string(b"u1") + ints(0, 1) + b"\x87R("
+             + ints(3) + string(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xff" + ints(0) + b"tb\x89"
+             + string(data) + b"tb")  # fmt: skip
+    return (b"\x80\x02}(" + string(b"batch_label") + string(b"training batch 1 of 5") + string(b"labels")
+            + b"](" + ints(*labels) + b"e" + string(b"data") + array + b"u.")  # fmt: skip
+
+
+def test_cifar_batch_as_python_2_wrote_it():
+    images = RNG.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    data = py2_batch(images, [3, 0, 9])
+    assert b"_codecs" not in data and b"X" not in data[:40]  # no Python 3 unicode strings
+    got_x, got_y = public.parse_cifar_batch(data)
+    np.testing.assert_array_equal(got_x, images)
+    np.testing.assert_array_equal(got_y, [3, 0, 9])
+
+
 class _Codec:
     def __reduce__(self):
         import _codecs
