@@ -4,17 +4,13 @@ Each loader fetches the publisher's own files once through :func:`companion.data
 (cached, checksum-verified, written atomically; see there for the retry rules and errors) and parses the
 original format with NumPy:
 
-==============  =================================  ==========================================
-loader          returns                            file format
-==============  =================================  ==========================================
-load_mnist      images uint8 (N, 28, 28), labels   IDX, gzipped (LeCun et al.)
-load_fashion_   the same shapes                    IDX, gzipped (Zalando Research)
-mnist
-load_cifar10    images uint8 (N, 32, 32, 3),       cifar-10-python.tar.gz: pickled batches
-                labels                             (Krizhevsky, 2009)
-load_imdb       texts (N,) object array of str,    aclImdb_v1.tar.gz: one text file per
-                labels (1 positive, 0 negative)    review (Maas et al., 2011)
-==============  =================================  ==========================================
+- :func:`load_mnist`: handwritten digits, images uint8 (N, 28, 28), labels 0..9; gzipped IDX files
+  (LeCun et al., 1998).
+- :func:`load_fashion_mnist`: clothing, the same format and shapes (Xiao et al., 2017, Zalando Research).
+- :func:`load_cifar10`: images uint8 (N, 32, 32, 3) in ten classes; cifar-10-python.tar.gz, pickled
+  batches (Krizhevsky, 2009).
+- :func:`load_imdb`: movie reviews, texts (N,) object array of str, labels 1 positive / 0 negative;
+  aclImdb_v1.tar.gz, one text file per review (Maas et al., 2011).
 
 Labels are int64. ``as_float=True`` gives images as float32 in [0, 1] (pixel / 255) instead of uint8.
 Sizes: MNIST and Fashion-MNIST 60,000 train / 10,000 test; CIFAR-10 50,000 / 10,000; IMDB 25,000 / 25,000
@@ -25,8 +21,9 @@ instead where downloads fail, with a message saying so.
 A process killed mid-download (SIGKILL, a power cut) can leave a hidden ``.<name>.*.part`` file in the
 cache; it is never read as the data set, and may be deleted.
 
-Checksums: the publishers give md5s, not sha256s (the ones here are torchvision's and torchtext's, which
-match the publishers'); :func:`fetch` checks whichever a :class:`Source` lists. Each loader takes
+Checksums: no publisher gives a sha256 (CIFAR-10's page and Fashion-MNIST's README give md5s), so the md5s
+here are the ones torchvision (MNIST, Fashion-MNIST, CIFAR-10) and torchtext (IMDB) check; :func:`fetch`
+checks whichever a :class:`Source` lists. Each loader takes
 ``source=`` so the tests can point it at a local server with their own files and hashes.
 """
 
