@@ -10,7 +10,7 @@ IPW7_STAMP := $(IPW7)/.installed
 ASSETS := tests/browser/node_modules/.installed
 PYTEST_PARALLEL := -n 2 --dist loadfile
 
-.PHONY: book test chromium unit nbval widgets7 build-fresh browser clean
+.PHONY: book test chromium unit nbval widgets7 build-fresh browser pdf clean
 
 # The notebooks run two at a time into the execution cache first (tools/execute_book.py); the build then
 # renders them from it. A failing notebook is run again by the build, which shows the error in context.
@@ -19,7 +19,7 @@ book: $(STAMP)
 	$(JB) build . --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
 
-test: chromium unit widgets7 build-fresh browser
+test: chromium unit widgets7 build-fresh browser pdf
 	@echo "make test: every check passed"
 
 # Unit, equivalence, widget and set-up tests, and every notebook executed by nbval. Two workers on
@@ -29,7 +29,7 @@ unit: export OMP_NUM_THREADS = 1
 unit: export OPENBLAS_NUM_THREADS = 1
 unit: export MKL_NUM_THREADS = 1
 unit: $(STAMP)
-	$(PY) -m pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env tests book --ignore=tests/browser
+	$(PY) -m pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env tests book --ignore=tests/browser --ignore=tests/pdf
 
 # The widget tests again under ipywidgets 7.7.1, the version Google Colab ships. Its widget.py
 # creates comms through ipykernel's deprecated Comm class, once per widget: that warning is silenced.
@@ -51,6 +51,15 @@ chromium:
 # Every built page in headless Chromium, and the forward-pass widget in a real JupyterLab.
 browser: chromium $(STAMP) $(ASSETS)
 	$(PY) -m pytest tests/browser
+
+# The whole book as one PDF, _build/pdf/neural-networks-executed.pdf with a copy in the site, where the
+# front page links to it: the built pages printed by headless Chromium, offline, and merged under an
+# outline (tools/make_pdf.py); then read back by tests/pdf. It prints the site as built, building it
+# (as `make book` does) only when there is none; in `make test` it follows build-fresh.
+pdf: chromium $(STAMP) $(ASSETS)
+	test -f _build/html/index.html || $(MAKE) book
+	$(PY) tools/make_pdf.py
+	$(PY) -m pytest tests/pdf
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
