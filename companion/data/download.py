@@ -8,7 +8,8 @@
 2. The body is streamed in chunks into a temporary file in the same folder (so the final rename stays on
    one file system), hashing as it goes.
 3. The byte count is checked against the ``Content-Length`` header: a connection cut half-way can end a
-   read early without an error, and a short file must never pass for a whole one.
+   read early without an error, and a short file must never pass for a whole one. (Without the header,
+   in a chunked response, ``http.client`` raises on a cut-off chunk itself; the checksum catches the rest.)
 4. The checksum (sha256, or md5 where only the md5 is published) is checked, then ``os.replace`` moves the
    file into place in one atomic step. On any failure the temporary file is removed, so the cache never
    holds a partial or corrupt file under the final name.
