@@ -2,6 +2,7 @@
 that _config.yml names: checked by reading the workflow, the Makefile, requirements.txt and _config.yml."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_it_deploys_on_pushes_to_the_branch_the_book_is_published_from(workflow)
 
 def test_it_builds_through_the_makefile_so_the_pins_are_requirements_txt(workflow):
     runs = run_lines(workflow)
-    assert runs == ["make build-fresh"], runs
+    assert runs == ["make build-fresh", "make pdf"], runs  # the PDF is printed from the site just built
     makefile = (ROOT / "Makefile").read_text()
     # build-fresh and book share the one virtual environment, installed from requirements.txt
     assert re.search(r"^build-fresh: \$\(STAMP\)$", makefile, re.M)
@@ -89,3 +90,24 @@ def test_every_action_is_pinned_to_a_major_version(workflow):
         for step in steps(workflow, job):
             if "uses" in step:
                 assert re.fullmatch(r"actions/[a-z\-]+@v\d+", step["uses"]), step["uses"]
+
+
+def test_the_pdf_is_printed_into_the_uploaded_site_before_the_upload(workflow):
+    build = steps(workflow, "build")
+    order = [s.get("run", s.get("uses", "")).split("@")[0] for s in build]
+    assert order.index("make build-fresh") < order.index("make pdf") < order.index("actions/upload-pages-artifact")
+    makefile = (ROOT / "Makefile").read_text()
+    # make pdf runs tools/make_pdf.py on the default site, which puts its copy of the PDF in _build/html
+    assert re.search(r"^pdf: .*\$\(ASSETS\)", makefile, re.M)
+    assert re.search(r"^\t\$\(PY\) tools/make_pdf.py$", makefile, re.M)
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_pdf
+
+    upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-pages"))
+    assert make_pdf.DEFAULT_HTML == ROOT / upload["with"]["path"]
+    assert 'href="../' + make_pdf.PDF_NAME + '"' in (ROOT / "book" / "index.md").read_text()
+    # the runner has no Debian chromium: both the installer check and the printer read CHROMIUM
+    pdf_step = next(s for s in build if s.get("run") == "make pdf")
+    assert pdf_step["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
+    assert "CHROMIUM=${CHROMIUM:-" in (ROOT / "tools" / "ensure_chromium.sh").read_text()
+    assert 'os.environ.get("CHROMIUM"' in (ROOT / "tools" / "offline_assets.py").read_text()

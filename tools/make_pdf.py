@@ -25,6 +25,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from offline_assets import CHROMIUM, CHROMIUM_ARGS, ROOT, Router, serve  # noqa: E402
 
 PDF_NAME = "neural-networks-executed.pdf"
+DEFAULT_HTML = ROOT / "_build" / "html"  # the site `make book` builds and the Pages workflow uploads
 TITLE_SUFFIX = re.compile(r"\s+\u2014\s+[^\u2014]*$")  # "<page> — <book title>" in every <title>
 
 # Runs in the page once it has loaded: waits for MathJax, then for each widget view to be drawn
@@ -61,9 +62,11 @@ PRINT_CSS = """
   .bd-footer, .bd-footer-article, .bd-footer-content, #pst-back-to-top, .skip-link,
   .dropdown-launch-buttons, .headerlink { display: none !important; }
   pre { white-space: pre-wrap !important; overflow-wrap: anywhere; overflow: visible !important; }
-  div.cell_input, div.cell_output > .output, figure, .admonition, table, mjx-container[display="true"] {
-    break-inside: avoid;
-  }
+  /* A cell is kept whole when it fits on a page. The code block inside it must stay breakable: the
+     theme's unbreakable flex box would move to the next page on its own and leave the cell's grey
+     frame behind, empty, on a page of its own. */
+  div.cell_input, div.cell_output > .output, figure, mjx-container[display="true"] { break-inside: avoid; }
+  div.highlight, div[class*=highlight-] { display: block !important; break-inside: auto !important; }
   img { max-height: 24cm; }
 }
 """
@@ -183,7 +186,7 @@ def write_atomically(path, data):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--html", type=pathlib.Path, default=ROOT / "_build" / "html", help="the built site")
+    parser.add_argument("--html", type=pathlib.Path, default=DEFAULT_HTML, help="the built site")
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "_build" / "pdf" / PDF_NAME)
     parser.add_argument("--toc", type=pathlib.Path, default=ROOT / "_toc.yml")
     args = parser.parse_args(argv)
