@@ -43,14 +43,23 @@ SETTLE = """async () => {
 }"""
 
 # A link into the local server would be dead in the PDF (127.0.0.1 is gone by the time it is read):
-# links to other pages and files lose their target, links within the page keep theirs.
-UNLINK_LOCAL = """() => {
+# links to other pages and files lose their target. Links within the page become the PDF's named
+# destinations, which every page printed on its own names alike ("exercises" in each chapter): the
+# targets are renamed with the page's own prefix, or the merged book would send a link in one
+# chapter to the same-named section of another.
+LOCAL_LINKS = """(prefix) => {
+  const targets = new Set();
   for (const a of document.querySelectorAll('a[href]')) {
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin) continue;
-    if (url.pathname === location.pathname && url.hash) continue;
+    if (url.pathname === location.pathname && url.hash.length > 1) {
+      const id = decodeURIComponent(url.hash.slice(1));
+      const target = document.getElementById(id);
+      if (target) { targets.add(target); a.setAttribute('href', '#' + prefix + id); continue; }
+    }
     a.removeAttribute('href');
   }
+  for (const target of targets) { target.id = prefix + target.id; }
 }"""
 
 # sphinx-book-theme's own @media print rules already drop the sidebars, the footer and the header
@@ -122,7 +131,7 @@ def print_page(context, url, name):
             raise PdfError(f"{name}: {untypeset} formulas left untypeset by MathJax")
         if errors:
             raise PdfError(f"{name}: " + "; ".join(errors))
-        page.evaluate(UNLINK_LOCAL)
+        page.evaluate(LOCAL_LINKS, re.sub(r"\W+", "-", name) + "--")
         page.add_style_tag(content=PRINT_CSS)
         return page.pdf(**PDF_OPTIONS)
     except PdfError:

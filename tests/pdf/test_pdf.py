@@ -1,6 +1,7 @@
 """The book's PDF (`make pdf`, tools/make_pdf.py), read back with pypdf: every page of _toc.yml is in it,
 in order, under its own bookmark; the worked example's computed numbers are in its text; no page is
-blank; no link points at the local server it was printed from; and the front page links to it.
+blank; links within a page stay in it and no link points at the local server it was printed from; and
+the front page links to it.
 
 Runs after the build (`make pdf`), not in `make unit`. BOOK_HTML points it at another built site."""
 
@@ -105,6 +106,24 @@ def test_no_link_points_at_the_server_it_was_printed_from(reader):
              (a.get_object() for a in page.get("/Annots", [])) if "/URI" in annotation.get("/A", {})
              and urlparse(annotation["/A"]["/URI"]).hostname in ("127.0.0.1", "localhost")]
     assert not local, local[:5]
+
+
+def test_links_within_a_page_land_on_that_page_of_the_book(reader, starts):
+    # each page was printed alone, so its named destinations ("exercises", ...) recur across chapters
+    destinations = reader.named_destinations
+    ranges = sorted(starts.values())
+    wrong, links = [], 0
+    for number, page in enumerate(reader.pages):
+        for annotation in (a.get_object() for a in page.get("/Annots") or []):
+            if "/Dest" not in annotation:
+                continue
+            links += 1
+            name = str(annotation["/Dest"])
+            begin, end = next(r for r in ranges if r[0] <= number < r[1])
+            if name not in destinations or not begin <= reader.get_destination_page_number(destinations[name]) < end:
+                wrong.append((number + 1, name))
+    assert links > len(PAGES), f"only {links} links within pages: the printed tables of contents are not linked"
+    assert not wrong, f"links that leave their page of the book or lead nowhere (PDF page, name): {wrong[:10]}"
 
 
 def test_the_front_page_links_to_the_pdf():
