@@ -42,12 +42,14 @@ SETTLE = """async () => {
   return document.querySelectorAll('.math').length - document.querySelectorAll('.math mjx-container').length;
 }"""
 
-# A link into the local server would be dead in the PDF (127.0.0.1 is gone by the time it is read):
-# links to other pages and files lose their target. Links within the page become the PDF's named
-# destinations, which every page printed on its own names alike ("exercises" in each chapter): the
-# targets are renamed with the page's own prefix, or the merged book would send a link in one
-# chapter to the same-named section of another.
-LOCAL_LINKS = """(prefix) => {
+# A link into the local server would be dead in the PDF (127.0.0.1 is gone by the time it is read).
+# Links within the page become the PDF's named destinations, which every page printed on its own
+# names alike ("exercises" in each chapter): their targets are renamed with the page's own prefix, or
+# the merged book would send a link in one chapter to the same-named section of another. Links to
+# another page of the book are marked with BOOK_LINK and pointed at that page's first page once the
+# pages are merged (relink); links to anything else on the server (notebooks, the index) lose their target.
+BOOK_LINK = "https://book-page.invalid/"  # .invalid never resolves: an unmapped one cannot leak out
+LOCAL_LINKS = """([prefix, bookPages, marker]) => {
   const targets = new Set();
   for (const a of document.querySelectorAll('a[href]')) {
     const url = new URL(a.href, location.href);
@@ -57,6 +59,8 @@ LOCAL_LINKS = """(prefix) => {
       const target = document.getElementById(id);
       if (target) { targets.add(target); a.setAttribute('href', '#' + prefix + id); continue; }
     }
+    const path = url.pathname.replace(/^\\//, '');
+    if (url.pathname !== location.pathname && bookPages.includes(path)) { a.setAttribute('href', marker + path); continue; }
     a.removeAttribute('href');
   }
   for (const target of targets) { target.id = prefix + target.id; }
@@ -117,7 +121,7 @@ def page_title(html_file):
     return TITLE_SUFFIX.sub("", html.unescape(match.group(1)).strip())
 
 
-def print_page(context, url, name):
+def print_page(context, url, name, book_pages):
     """One page printed to PDF bytes; a failed load, an HTTP error or math left untypeset fails it."""
     page = context.new_page()
     errors = []
@@ -131,7 +135,7 @@ def print_page(context, url, name):
             raise PdfError(f"{name}: {untypeset} formulas left untypeset by MathJax")
         if errors:
             raise PdfError(f"{name}: " + "; ".join(errors))
-        page.evaluate(LOCAL_LINKS, re.sub(r"\W+", "-", name) + "--")
+        page.evaluate(LOCAL_LINKS, [re.sub(r"\W+", "-", name) + "--", book_pages, BOOK_LINK])
         page.add_style_tag(content=PRINT_CSS)
         return page.pdf(**PDF_OPTIONS)
     except PdfError:
@@ -143,7 +147,7 @@ def print_page(context, url, name):
 
 
 def print_pages(html_dir, pages):
-    """[(title, depth, pdf bytes)] for each page, printed offline."""
+    """[(path, title, depth, pdf bytes)] for each page, printed offline."""
     from playwright.sync_api import sync_playwright
 
     router = Router()
@@ -154,7 +158,8 @@ def print_pages(html_dir, pages):
             context = browser.new_context()
             context.route("**/*", router)
             for path, depth in pages:
-                printed.append((page_title(html_dir / path), depth, print_page(context, f"{base}/{path}", path)))
+                data = print_page(context, f"{base}/{path}", path, [p for p, _ in pages])
+                printed.append((path, page_title(html_dir / path), depth, data))
                 print(f"  printed {path}", flush=True)
         finally:
             browser.close()
@@ -168,15 +173,33 @@ def merge(printed):
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    parents = {}
-    for title, depth, data in printed:
-        start = len(writer.pages)
+    parents, starts = {}, {}
+    for path, title, depth, data in printed:
+        start = starts[path] = len(writer.pages)
         writer.append(PdfReader(io.BytesIO(data)), import_outline=False)
         parents[depth + 1] = writer.add_outline_item(title=title, page_number=start, parent=parents.get(depth))
-    writer.add_metadata({"/Title": printed[0][0], "/Creator": "tools/make_pdf.py (headless Chromium, pypdf)"})
+    relink(writer, starts)
+    writer.add_metadata({"/Title": printed[0][1], "/Creator": "tools/make_pdf.py (headless Chromium, pypdf)"})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue(), len(writer.pages)
+
+
+def relink(writer, starts):
+    """Each link marked with BOOK_LINK made a jump to the first page of the book page it names."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    for page in writer.pages:
+        for annotation in (a.get_object() for a in page.get("/Annots") or []):
+            uri = str(annotation.get("/A", {}).get("/URI", ""))
+            if not uri.startswith(BOOK_LINK):
+                continue
+            path = uri[len(BOOK_LINK):]
+            if path not in starts:
+                raise PdfError(f"a link to {path}, which is not a page of the book")
+            del annotation["/A"]
+            annotation[NameObject("/Dest")] = ArrayObject([writer.pages[starts[path]].indirect_reference,
+                                                           NameObject("/Fit")])
 
 
 def write_atomically(path, data):

@@ -104,7 +104,7 @@ def test_no_page_is_blank(reader, texts):
 def test_no_link_points_at_the_server_it_was_printed_from(reader):
     local = [annotation["/A"]["/URI"] for page in reader.pages for annotation in
              (a.get_object() for a in page.get("/Annots", [])) if "/URI" in annotation.get("/A", {})
-             and urlparse(annotation["/A"]["/URI"]).hostname in ("127.0.0.1", "localhost")]
+             and urlparse(annotation["/A"]["/URI"]).hostname in ("127.0.0.1", "localhost", "book-page.invalid")]
     assert not local, local[:5]
 
 
@@ -115,7 +115,7 @@ def test_links_within_a_page_land_on_that_page_of_the_book(reader, starts):
     wrong, links = [], 0
     for number, page in enumerate(reader.pages):
         for annotation in (a.get_object() for a in page.get("/Annots") or []):
-            if "/Dest" not in annotation:
+            if "/Dest" not in annotation or isinstance(annotation["/Dest"], list):  # a jump to another page
                 continue
             links += 1
             name = str(annotation["/Dest"])
@@ -124,6 +124,23 @@ def test_links_within_a_page_land_on_that_page_of_the_book(reader, starts):
                 wrong.append((number + 1, name))
     assert links > len(PAGES), f"only {links} links within pages: the printed tables of contents are not linked"
     assert not wrong, f"links that leave their page of the book or lead nowhere (PDF page, name): {wrong[:10]}"
+
+
+def page_jumps(reader, numbers):
+    """[PDF page index] that the links on the given pages jump to, in the order they are on the page."""
+    return [reader.get_page_number(annotation["/Dest"][0].get_object()) for number in numbers
+            for annotation in (a.get_object() for a in reader.pages[number].get("/Annots") or [])
+            if isinstance(annotation.get("/Dest"), list)]
+
+
+def test_links_to_other_pages_of_the_book_jump_to_them(reader, starts):
+    first_pages = {begin for begin, _ in starts.values()}
+    jumps = page_jumps(reader, range(len(reader.pages)))
+    assert jumps and set(jumps) <= first_pages, sorted(set(jumps) - first_pages)
+    # the front page's list of chapters leads to every chapter, in order
+    front = page_jumps(reader, range(*starts[PAGES[0][0]]))
+    chapters = [starts[path][0] for path, depth in PAGES[1:] if depth == 0]
+    assert [page for page in front if page in chapters] == chapters
 
 
 def test_the_front_page_links_to_the_pdf():
