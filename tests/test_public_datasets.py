@@ -12,7 +12,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from test_download import Server, listing
+from test_download import listing, server  # noqa: F401  (server is the shared fixture)
 
 from companion.data import public
 from companion.data.download import ChecksumError, DownloadError
@@ -45,14 +45,6 @@ def serve(server, folder, files):
         server.route(f"/{folder}/{name}", body=data)
     sums = {name: ("sha256", hashlib.sha256(data).hexdigest()) for name, data in files.items()}
     return Source(folder, (f"{server.url}/{folder}/",), sums)
-
-
-@pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
 
 
 def mnist_files(n_train=5, n_test=3):
