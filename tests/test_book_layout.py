@@ -124,7 +124,7 @@ def test_ensure_chromium_stops_with_the_command_to_type_when_it_cannot_install(t
 # What a chapter's code names -> the pyproject extra that installs it (Colab lacks all three groups).
 OPTIONAL_IMPORTS = {"torch_geometric": "graphs", "keras": "frameworks", "companion.deploy.export": "deploy",
                     "companion.deploy.service": "deploy", "companion.deploy.loadtest": "deploy",
-                    "onnx": "deploy", "fastapi": "deploy"}
+                    "onnx": "deploy", "fastapi": "deploy", "fairlearn": "responsible", "captum": "responsible"}
 
 
 @pytest.mark.parametrize("path", colab_cell.notebooks(), ids=lambda p: p.name)

@@ -112,6 +112,10 @@ RIGHT = {
     "frameworks.batches_per_epoch": lambda n, b, d: len(torch.utils.data.DataLoader(range(n), batch_size=b,
                                                                                      drop_last=d)),  # referee
     "frameworks.dense_to_keras": lambda w, b: (np.ascontiguousarray(w.T), b),
+    # responsible.* (issue 15): entries go below this line
+    # energy.* (issue 15): entries go below this line
+    # conclusion.* (issue 15): entries go below this line
+    # roadmap.* (issue 15): entries go below this line
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -218,6 +222,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
                                   "expected"),  # truncated instead of rounded
     "frameworks.batches_per_epoch": (lambda n, b, d: n // b, "drop_last = False"),  # always dropped the last batch
     "frameworks.dense_to_keras": (lambda w, b: (w.reshape(w.shape[1], w.shape[0]), b), "expected"),  # not a transpose
+    # responsible.* (issue 15): entries go below this line
+    # energy.* (issue 15): entries go below this line
+    # conclusion.* (issue 15): entries go below this line
+    # roadmap.* (issue 15): entries go below this line
 }
 
 

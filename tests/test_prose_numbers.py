@@ -119,6 +119,18 @@ ALLOWED = {
     "12b_transfer_learning": {
         "2.6": "a fact: ULMFiT's factor between neighbouring layers' learning rates (Howard & Ruder 2018, sec. 3.2)",
     },
+    "14_responsible_ai": {
+    },
+    "14b_energy": {
+    },
+    "15_conclusion": {
+    },
+    "15b_roadmap_mlp_mnist": {
+    },
+    "15c_roadmap_cnn_cifar10": {
+    },
+    "15d_roadmap_lstm_imdb": {
+    },
 }
 
 
