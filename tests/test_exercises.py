@@ -113,8 +113,18 @@ RIGHT = {
                                                                                      drop_last=d)),  # referee
     "frameworks.dense_to_keras": lambda w, b: (np.ascontiguousarray(w.T), b),
     # responsible.* (issue 15): entries go below this line
+    "responsible.selection_rate_difference": lambda yp, g: float(np.ptp([yp[g == k].mean() for k in np.unique(g)])),
+    "responsible.reweighing_weights": lambda g, y: __import__("companion.fairness").fairness.reweighing_weights(g, y),
+    "responsible.completeness_gap": lambda a, fx, fb: a.sum(1) - fx + fb,
+    "responsible.occlusion_drop": lambda w, b, x, s, k, base: float(w[s:s + k] @ (x[s:s + k] - base)),
     # energy.* (issue 15): entries go below this line
     # conclusion.* (issue 15): entries go below this line
+    "conclusion.sgd_step": lambda x, y, w, b, lr: (
+        lambda g: (w - lr * g.T @ x, b - lr * g.sum(0)))(
+        (np.exp(x @ w.T + b - np.logaddexp.reduce(x @ w.T + b, axis=1, keepdims=True)) - np.eye(len(b))[y]) / len(y)),
+    "conclusion.conv_output_size": lambda h, k, p, s, d: (h + 2 * p - d * (k - 1) - 1) // s + 1,
+    "conclusion.lstm_parameter_count": lambda i, h, L, bi: (1 + bi) * 4 * (
+        (h * i + h * h + 2 * h) + (L - 1) * (h * (1 + bi) * h + h * h + 2 * h)),   # first layer, then the others
     # roadmap.* (issue 15): entries go below this line
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
@@ -223,8 +233,23 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "frameworks.batches_per_epoch": (lambda n, b, d: n // b, "drop_last = False"),  # always dropped the last batch
     "frameworks.dense_to_keras": (lambda w, b: (w.reshape(w.shape[1], w.shape[0]), b), "expected"),  # not a transpose
     # responsible.* (issue 15): entries go below this line
+    "responsible.selection_rate_difference": (lambda yp, g: float(np.ptp([yp[g == k].sum() / len(yp)
+                                                                           for k in np.unique(g)])),
+                                              "expected"),  # divided by all rows, not by the group's own
+    "responsible.reweighing_weights": (lambda g, y: np.array([np.mean((g == a) & (y == b)) / (np.mean(g == a)
+                                                              * np.mean(y == b)) for a, b in zip(g, y)]),
+                                       "expected"),  # upside down: P(g, y) / (P(g) P(y))
+    "responsible.completeness_gap": (lambda a, fx, fb: a.sum(1) - (fb - fx), "expected"),  # f(x') - f(x): sign
+    "responsible.occlusion_drop": (lambda w, b, x, s, k, base: float(w[s:s + k] @ x[s:s + k]),
+                                   "expected"),  # as if the baseline were always 0
     # energy.* (issue 15): entries go below this line
     # conclusion.* (issue 15): entries go below this line
+    "conclusion.sgd_step": (lambda x, y, w, b, lr: (lambda g: (w - lr * g.T @ x, b - lr * g.sum(0)))(
+        np.exp(x @ w.T + b - np.logaddexp.reduce(x @ w.T + b, axis=1, keepdims=True)) - np.eye(len(b))[y]),
+                            "expected"),                                  # summed over the rows, not the mean
+    "conclusion.conv_output_size": (lambda h, k, p, s, d: (h + 2 * p - k) // s + 1, "dilation ="),  # ignored dilation
+    "conclusion.lstm_parameter_count": (lambda i, h, L, bi: (1 + bi) * L * 4 * (h * (i + h) + 2 * h),
+                                        "num_layers ="),            # every layer fed the input, not the layer below
     # roadmap.* (issue 15): entries go below this line
 }
 
@@ -246,6 +271,8 @@ def test_every_exercise_has_both_answers():
     assert sum(i.startswith("deployment.") for i in EXERCISES) >= 3
     assert sum(i.startswith("scaling.") for i in EXERCISES) >= 3
     assert sum(i.startswith("frameworks.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("responsible.") for i in EXERCISES) >= 3
+    assert sum(i.startswith("conclusion.") for i in EXERCISES) >= 3
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

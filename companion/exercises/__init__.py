@@ -5,9 +5,9 @@ expected and the received value. It never raises: a reader's exception becomes p
 """
 
 # Importing each chapter's module registers its exercises.
-from companion.exercises import (attention, backprop, cnn, deployment, forward, frameworks, graphs,  # noqa: F401
-                                  history, intro, losses, mlp, modern_cnn, regularization, rnn, scaling,
-                                  sequences, training, transfer, transformers)
+from companion.exercises import (attention, backprop, cnn, conclusion, deployment, forward, frameworks,  # noqa: F401
+                                  graphs, history, intro, losses, mlp, modern_cnn, regularization, responsible,
+                                  rnn, scaling, sequences, training, transfer, transformers)
 from companion.exercises.core import EXERCISES, Verdict, check, describe
 
 __all__ = ["EXERCISES", "Verdict", "check", "describe"]
