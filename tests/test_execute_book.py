@@ -50,3 +50,17 @@ def test_a_failing_notebook_is_named_and_not_cached(tmp_path):
     cache.match_cache_notebook(nbformat.read(good, as_version=4))
     with pytest.raises(KeyError):
         cache.match_cache_notebook(nbformat.read(bad, as_version=4))
+
+
+def test_a_slow_page_says_whether_its_time_went_into_its_cells(tmp_path, monkeypatch):
+    monkeypatch.setattr(execute_book, "SLOW", 0.5)
+    path = notebook(tmp_path / "slow.ipynb", "import time", "time.sleep(1.0)", "x = 1")
+    lines = []
+    execute_book.run([path], cache_path=tmp_path / "cache", jobs=1, log=lines.append)
+    assert lines[0].startswith("Executed") and "over 0.5 s" in lines[1]
+    in_cells = float(lines[1].split(": ", 1)[1].split(" s in cells")[0])
+    assert 1.0 <= in_cells < 3.0 and "slowest: cell 1 1." in lines[1]
+    # the timing records are not kept in the cached notebook
+    cache = get_cache(str(tmp_path / "cache"))
+    stored = cache.get_cache_bundle(cache.match_cache_notebook(nbformat.read(path, as_version=4)).pk).nb
+    assert stored.cells[1].outputs == [] and all("execution" not in cell.metadata for cell in stored.cells)

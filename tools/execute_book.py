@@ -31,6 +31,8 @@ from colab_cell import notebooks  # noqa: E402
 CACHE = ROOT / "_build" / ".jupyter_cache"
 # One thread per kernel: two kernels on two cores, and OpenMP/BLAS threads that outnumber the cores
 # spin against each other (see the Makefile's unit target).
+# A page slower than this (the book's budget per page) is reported with where its time went.
+SLOW = 30
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -41,13 +43,39 @@ def execution_settings(config_path=ROOT / "_config.yml"):
 
 
 def execute(path, timeout, allow_errors):
-    """Run one notebook in its own folder, as myst-nb does; returns (path, notebook, seconds, error text)."""
+    """Run one notebook in its own folder, as myst-nb does; returns (path, notebook, seconds, error text,
+    cell seconds): the last a list of (cell index, seconds) from nbclient's timing records."""
     from jupyter_cache.executors.utils import single_nb_execution
 
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(path.parent), timeout=timeout, allow_errors=allow_errors,
-                                 meta_override=True)
-    return path, result.nb, result.time, result.exc_string if result.err is not None else None
+                                 meta_override=True, record_timing=True)
+    return (path, result.nb, result.time, result.exc_string if result.err is not None else None,
+            cell_seconds(result.nb))
+
+
+def cell_seconds(nb):
+    """[(index, seconds)] of the executed code cells, from the timestamps nbclient records in each cell's
+    metadata (``execution``: iopub.execute_input to shell.execute_reply); the records are removed, so
+    the cached notebook is what it would be without them."""
+    from datetime import datetime
+
+    spans = []
+    for index, cell in enumerate(nb.cells):
+        record = cell.get("metadata", {}).pop("execution", None)
+        if record and "iopub.execute_input" in record and "shell.execute_reply" in record:
+            start, end = (datetime.fromisoformat(record[key].replace("Z", "+00:00"))
+                          for key in ("iopub.execute_input", "shell.execute_reply"))
+            spans.append((index, (end - start).total_seconds()))
+    return spans
+
+
+def breakdown(seconds, spans):
+    """One line on where a page's time went: in its cells (the slowest named) or outside them (the
+    kernel's start and shut-down), so a page that runs long says which."""
+    in_cells = sum(s for _, s in spans)
+    slowest = ", ".join(f"cell {i} {s:.1f} s" for i, s in sorted(spans, key=lambda t: -t[1])[:3])
+    return f"{in_cells:.1f} s in cells (slowest: {slowest}), {seconds - in_cells:.1f} s outside them"
 
 
 def missing(cache, paths):
@@ -79,7 +107,7 @@ def run(paths, cache_path=CACHE, jobs=2, config_path=ROOT / "_config.yml", log=p
         # The later chapters train the bigger models: starting them first balances the two queues.
         futures = [pool.submit(execute, path, timeout, allow_errors) for path in reversed(todo)]
         for future in as_completed(futures):
-            path, nb, seconds, error = future.result()
+            path, nb, seconds, error, spans = future.result()
             name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
             if error is not None:
                 failures[name] = error
@@ -91,6 +119,8 @@ def run(paths, cache_path=CACHE, jobs=2, config_path=ROOT / "_config.yml", log=p
                                         check_validity=False, overwrite=True)
             times[path] = seconds
             log(f"Executed {name} in {seconds:.1f} s")
+            if seconds > SLOW:
+                log(f"  over {SLOW} s: {breakdown(seconds, spans)}")
     if failures:
         details = "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
         raise RuntimeError(f"{len(failures)} notebook(s) failed to execute:\n\n{details}")
