@@ -120,6 +120,7 @@ ALLOWED = {
         "2.6": "a fact: ULMFiT's factor between neighbouring layers' learning rates (Howard & Ruder 2018, sec. 3.2)",
     },
     "14_responsible_ai": {
+        "0.5": "the default decision threshold, an input of the classifier's rule (and the panel's starting value)",
     },
     "14b_energy": {
     },
