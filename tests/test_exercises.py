@@ -126,6 +126,13 @@ RIGHT = {
     "conclusion.lstm_parameter_count": lambda i, h, L, bi: (1 + bi) * 4 * (
         (h * i + h * h + 2 * h) + (L - 1) * (h * (1 + bi) * h + h * h + 2 * h)),   # first layer, then the others
     # roadmap.* (issue 15): entries go below this line
+    "roadmap.mlp_parameters": lambda sizes: sum(p.numel() for p in torch.nn.Sequential(                      # referee
+        *[torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]).parameters()),
+    "roadmap.conv_blocks_shape": lambda c, h, w, blocks: tuple(torch.nn.Sequential(*[torch.nn.Sequential(   # referee
+        torch.nn.Conv2d(i, o, 3, padding=1), torch.nn.MaxPool2d(2)) for i, o in zip([c] + blocks[:-1], blocks)])(
+        torch.zeros(1, c, h, w)).shape[1:]),
+    "roadmap.padding_mask": lambda lengths: (torch.nn.utils.rnn.pad_sequence(                             # referee
+        [torch.ones(int(n)) for n in lengths], batch_first=True) > 0).numpy(),
 }
 WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contain
     "intro.neuron": (lambda x, w, b: float(np.dot(w, x) + b), "expected"),  # forgot the ReLU
@@ -251,6 +258,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "conclusion.lstm_parameter_count": (lambda i, h, L, bi: (1 + bi) * L * 4 * (h * (i + h) + 2 * h),
                                         "num_layers ="),            # every layer fed the input, not the layer below
     # roadmap.* (issue 15): entries go below this line
+    "roadmap.mlp_parameters": (lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), "expected"),  # no biases
+    "roadmap.conv_blocks_shape": (lambda c, h, w, blocks: (blocks[-1], -(-h // 2 ** len(blocks)), -(-w // 2 ** len(blocks))),
+                                  "expected"),                                    # rounded up, not down
+    "roadmap.padding_mask": (lambda lengths: np.arange(lengths.max()) <= lengths[:, None], "expected"),  # one too many
 }
 
 

@@ -127,6 +127,8 @@ ALLOWED = {
     "15_conclusion": {
     },
     "15b_roadmap_mlp_mnist": {
+        "1.6%": "a fact: Simard et al. (2003), Table 1: an MLP with 800 hidden units, no distortions, MNIST test error",
+        "98%": "a fact: the accuracy that 1.6% test error means, rounded (Simard et al. 2003)",
     },
     "15c_roadmap_cnn_cifar10": {
     },
