@@ -1,8 +1,9 @@
 """Exercises of the page *Conclusion*: one review question each on training, convolution and recurrence.
 
-The references are read off PyTorch itself (autograd and ``torch.optim.SGD``, ``torch.nn.functional.conv2d``,
-``torch.nn.LSTM``), so they do not share the reader's reasoning; torch is imported inside each reference, as
-every page imports the exercises.
+The references are read off PyTorch itself (autograd, ``torch.nn.functional.conv2d``, ``torch.nn.LSTM``), so
+they do not share the reader's reasoning; torch is imported inside each reference, as every page imports the
+exercises. (The gradient step is taken by hand from autograd's gradients: constructing ``torch.optim.SGD`` the
+first time imports the compiler stack, seconds a page cannot spare.)
 """
 
 import numpy as np
@@ -11,16 +12,15 @@ from companion.exercises.core import Exercise, register
 
 
 def _sgd_step(x, y, weight, bias, lr):
-    """One torch.optim.SGD step on the mean softmax cross-entropy of a linear layer."""
+    """One gradient-descent step on the mean softmax cross-entropy of a linear layer, gradients by autograd."""
     import torch
 
     w = torch.tensor(weight, requires_grad=True)
     b = torch.tensor(bias, requires_grad=True)
-    optimizer = torch.optim.SGD([w, b], lr=lr)
     loss = torch.nn.functional.cross_entropy(torch.from_numpy(x) @ w.T + b, torch.from_numpy(y))
     loss.backward()
-    optimizer.step()
-    return w.detach().numpy(), b.detach().numpy()
+    with torch.no_grad():
+        return (w - lr * w.grad).numpy(), (b - lr * b.grad).numpy()
 
 
 def _step_cases(rng):
