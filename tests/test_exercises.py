@@ -118,6 +118,10 @@ RIGHT = {
     "responsible.completeness_gap": lambda a, fx, fb: a.sum(1) - fx + fb,
     "responsible.occlusion_drop": lambda w, b, x, s, k, base: float(w[s:s + k] @ (x[s:s + k] - base)),
     # energy.* (issue 15): entries go below this line
+    "energy.linear_flops": lambda b, i, o: 2 * b * i * o,
+    "energy.conv2d_flops": lambda b, ci, co, k, h, w, g: 2 * b * co * (ci // g) * k * k * h * w,
+    "energy.kwh_co2e": lambda w, h, pue, g: (w * h / 1000 * pue, w * h / 1000 * pue * g / 1000),
+    "energy.flops_6nd": lambda n, d: 6 * n * d,
     # conclusion.* (issue 15): entries go below this line
     "conclusion.sgd_step": lambda x, y, w, b, lr: (
         lambda g: (w - lr * g.T @ x, b - lr * g.sum(0)))(
@@ -250,6 +254,10 @@ WRONG = {  # each a mistake a reader makes, and a phrase the verdict must contai
     "responsible.occlusion_drop": (lambda w, b, x, s, k, base: float(w[s:s + k] @ x[s:s + k]),
                                    "expected"),  # as if the baseline were always 0
     # energy.* (issue 15): entries go below this line
+    "energy.linear_flops": (lambda b, i, o: b * i * o, "expected"),                      # multiply-adds, not FLOPs
+    "energy.conv2d_flops": (lambda b, ci, co, k, h, w, g: 2 * b * co * ci * k * k * h * w, "expected"),  # groups
+    "energy.kwh_co2e": (lambda w, h, pue, g: (w * h / 1000, w * h / 1000 * g / 1000), "expected"),      # no PUE
+    "energy.flops_6nd": (lambda n, d: 2 * n * d, "expected"),                               # forward only
     # conclusion.* (issue 15): entries go below this line
     "conclusion.sgd_step": (lambda x, y, w, b, lr: (lambda g: (w - lr * g.T @ x, b - lr * g.sum(0)))(
         np.exp(x @ w.T + b - np.logaddexp.reduce(x @ w.T + b, axis=1, keepdims=True)) - np.eye(len(b))[y]),

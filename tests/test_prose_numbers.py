@@ -123,6 +123,7 @@ ALLOWED = {
         "0.5": "the default decision threshold, an input of the classifier's rule (and the panel's starting value)",
     },
     "14b_energy": {
+        "70%": "an input: the training share of the digits run (int(0.7 * len(X)) in the code cell)",
     },
     "15_conclusion": {
     },

@@ -8,6 +8,7 @@ expected and the received value. It never raises: a reader's exception becomes p
 from companion.exercises import (attention, backprop, cnn, conclusion, deployment, forward, frameworks,  # noqa: F401
                                   graphs, history, intro, losses, mlp, modern_cnn, regularization, responsible,
                                   rnn, scaling, sequences, training, transfer, transformers)
+from companion.exercises import energy  # noqa: F401  (the page Energy and carbon)
 from companion.exercises import roadmap  # noqa: F401  (the three roadmap pages)
 from companion.exercises.core import EXERCISES, Verdict, check, describe
 

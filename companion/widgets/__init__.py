@@ -6,6 +6,7 @@ Everything here runs under ipywidgets 7.7.1, which Google Colab ships, and under
 from companion.widgets.attention_explorer import AttentionExplorer
 from companion.widgets.depth_explorer import DepthExplorer
 from companion.widgets.drift_explorer import DriftExplorer
+from companion.widgets.energy_explorer import EnergyExplorer
 from companion.widgets.fairness_explorer import FairnessExplorer
 from companion.widgets.forecast_explorer import ForecastExplorer
 from companion.widgets.forward_explorer import ForwardExplorer
