@@ -52,10 +52,13 @@ def plot_top_features(values, names, k=10, ax=None, xlabel="mean |attribution|")
     if not 1 <= k <= len(values):
         raise ValueError(f"k must be in 1..{len(values)}, got {k!r}")
     top = np.argsort(values)[::-1][:k]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.0, 0.3 * k + 0.8))
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=(6.0, 0.3 * k + 0.8))
     ax.barh(np.arange(k)[::-1], values[top])
     ax.set_yticks(np.arange(k)[::-1])
     ax.set_yticklabels([names[i] for i in top], fontsize=8)
     ax.set_xlabel(xlabel)
+    if own:
+        ax.figure.tight_layout()                     # room for long feature names
     return ax
