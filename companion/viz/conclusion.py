@@ -171,24 +171,27 @@ def _place(ax, renderer, x, y, text, colour):
     return box.x1 + 0.012
 
 
-def plot_book_map(pages, ax=None, start=0.3):
+def plot_book_map(pages, ax=None):
     """The map: one line per page (``pages`` as :func:`first_imports` returns them), its title on the left and
     the modules it is the first to use as chips coloured by floor, wrapped onto more lines where needed;
     sections indented under their chapter. Returns the Figure."""
     layout = [(title, level, _chips(mods)) for _, level, title, mods in pages]
-    estimate = sum(1 + sum(len(c) + 2 for c, _ in chips) // 95 for _, _, chips in layout)
+    estimate = sum(1 + sum(len(c) + 2 for c, _ in chips) // 80 for _, _, chips in layout)
     if ax is None:
         _, ax = plt.subplots(figsize=(13, 0.27 * estimate + 1.2))
     ax.set_xlim(0, 1)
     ax.set_ylim(-estimate, 2)
     renderer = ax.figure.canvas.get_renderer()
+    titles = [ax.text(0.005 + 0.015 * level, 0, textwrap.shorten(title, 48, placeholder="…"), fontsize=8.5,
+                      va="center", weight="normal" if level else "bold") for title, level, _ in layout]
+    start = max((t.get_window_extent(renderer).transformed(ax.transData.inverted()).x1 for t in titles),
+                default=0.2) + 0.015                     # the chips begin right of the longest title
     x = 0.005
     for k, (text, colour) in FLOORS.items():
         x = _place(ax, renderer, x, 1.2, f"floor {text}", colour) + 0.01
     y = 0
-    for i, (title, level, chips) in enumerate(layout):
-        ax.text(0.005 + 0.015 * level, -y, textwrap.shorten(title, 46, placeholder="…"), fontsize=8.5,
-                va="center", weight="normal" if level else "bold")
+    for i, ((_, _, chips), title) in enumerate(zip(layout, titles)):
+        title.set_y(-y)
         if i:
             ax.axhline(-y + 0.5, color="#e5e7eb", lw=0.6)
         if not chips:
