@@ -49,7 +49,7 @@ OPENERS = ("i saw this film last week .", "we watched it on a sunday .", "my fri
            "i rented it on a whim .", "")
 
 #: Sizes of the stand-ins' splits (train, test).
-SIZES = {"shapes": (4000, 1000), "reviews": (3000, 1000)}
+SIZES = {"shapes": (1500, 500), "reviews": (2000, 500)}
 _SPLIT_SEEDS = {"train": 0, "test": 1}
 
 

@@ -37,7 +37,7 @@ def conv_blocks_shape(channels, height, width, block_channels):
 
 
 def _conv_cases(rng):
-    yield 3, 32, 32, [16, 32, 64]                  # the CIFAR-10 page's network
+    yield 3, 32, 32, [8, 16, 32]                   # the CIFAR-10 page's network, small scale
     yield 1, 28, 28, [8, 16]                       # MNIST's size
     yield 3, 33, 15, [4, 4, 4]                     # odd sizes: the pool rounds down
     for _ in range(22):
