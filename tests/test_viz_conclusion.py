@@ -80,11 +80,15 @@ def test_the_map_draws_one_chip_per_label_and_wraps_long_lines(book):
     for chosen, chips in ((pages, 5), (many, 30)):
         fig = C.plot_book_map(chosen)
         ax = fig.axes[0]
-        drawn = [t for t in ax.texts if t.get_bbox_patch() is not None]
-        assert len(drawn) == len(C.FLOORS) + chips
-        for t in drawn[len(C.FLOORS):]:
-            assert t.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transData.inverted()).x1 < 1.02
-    assert len({t.get_position()[1] for t in drawn[len(C.FLOORS):]}) > 1    # the 30 chips need more than one line
+        drawn = [t for t in ax.texts if t.get_color() == "white"]           # a chip: white text on a rectangle
+        assert len(drawn) == len(ax.patches) == len(C.FLOORS) + chips
+        boxes = [r.get_bbox() for r in ax.patches[len(C.FLOORS):]]
+        assert all(box.x1 < 1.01 for box in boxes)
+        rows = {}
+        for box in boxes:                                                     # chips on one line do not overlap
+            rows.setdefault(round(box.y0, 6), []).append((box.x0, box.x1))
+        assert all(a[1] < b[0] for spans in rows.values() for a, b in zip(sorted(spans), sorted(spans)[1:]))
+    assert len(rows) > 1                                                      # the 30 chips need more than one line
     matplotlib.pyplot.close("all")
 
 

@@ -164,11 +164,14 @@ def _chips(modules):
 
 
 def _place(ax, renderer, x, y, text, colour):
-    """A chip at (x, y) in axes-fraction x and data y; returns the x where the next chip may start."""
-    chip = ax.text(x, y, text, fontsize=7.5, va="center", family="monospace", color="white",
-                   bbox=dict(boxstyle="round,pad=0.2", fc=colour, ec="none"))
-    box = chip.get_window_extent(renderer).transformed(ax.transData.inverted())
-    return box.x1 + 0.012
+    """A chip at (x, y) (axes-fraction x, data y): white text on a rectangle of the floor's colour, drawn as a
+    patch behind the text rather than as the text's own bbox, which would lay the text out again at every
+    draw. Returns the chip's two artists and the x where the next chip may start."""
+    label = ax.text(x, y, text, fontsize=7.5, va="center", family="monospace", color="white", zorder=3)
+    box = label.get_window_extent(renderer).transformed(ax.transData.inverted())
+    patch = ax.add_patch(plt.Rectangle((box.x0 - 0.003, box.y0 - 0.12), box.width + 0.006, box.height + 0.24,
+                                       color=colour, lw=0, zorder=2))
+    return (label, patch), box.x1 + 0.012
 
 
 def plot_book_map(pages, ax=None):
@@ -188,7 +191,7 @@ def plot_book_map(pages, ax=None):
                 default=0.2) + 0.015                     # the chips begin right of the longest title
     x = 0.005
     for k, (text, colour) in FLOORS.items():
-        x = _place(ax, renderer, x, 1.2, f"floor {text}", colour) + 0.01
+        x = _place(ax, renderer, x, 1.2, f"floor {text}", colour)[1] + 0.01
     y = 0
     for i, ((_, _, chips), title) in enumerate(zip(layout, titles)):
         title.set_y(-y)
@@ -198,11 +201,12 @@ def plot_book_map(pages, ax=None):
             ax.text(start, -y, "–", fontsize=8, va="center", color="#9ca3af")
         x = start
         for label, level_of_chip in chips:
-            end = _place(ax, renderer, x, -y, label, FLOORS[level_of_chip][1])
+            artists, end = _place(ax, renderer, x, -y, label, FLOORS[level_of_chip][1])
             if end > 1 and x > start:        # no room left on this line: move the chip to the next one
-                ax.texts[-1].remove()
+                for artist in artists:
+                    artist.remove()
                 y += 1
-                end = _place(ax, renderer, start, -y, label, FLOORS[level_of_chip][1])
+                _, end = _place(ax, renderer, start, -y, label, FLOORS[level_of_chip][1])
             x = end
         y += 1
     ax.set_ylim(-y + 0.3, 2)
