@@ -4,6 +4,7 @@ the package's floor. Nothing in the map is typed in, so it follows the book as p
 """
 
 import ast
+import functools
 import importlib
 import importlib.util
 import json
@@ -60,16 +61,12 @@ def page_title(path):
     return pathlib.Path(path).stem
 
 
-def _code_trees(path):
-    """The parsed code cells of a notebook; shell (!) and magic (%) lines are dropped first."""
+def _code_cells(path):
+    """The source of a notebook's code cells, shell (!) and magic (%) lines blanked."""
     for cell in json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] == "code":
-            lines = ["" if line.lstrip().startswith(("!", "%")) else line
-                     for line in "".join(cell["source"]).splitlines()]
-            try:
-                yield ast.parse("\n".join(lines))
-            except SyntaxError:
-                continue
+            yield "\n".join("" if line.lstrip().startswith(("!", "%")) else line
+                             for line in "".join(cell["source"]).splitlines())
 
 
 def _is_package(name):
@@ -87,6 +84,7 @@ def _has_submodule(package, name):
                for folder in spec.submodule_search_locations)
 
 
+@functools.lru_cache(maxsize=None)
 def _resolve(module, name):
     """The module that ``name``, taken from ``module``, comes from: a submodule, or where the object is defined
     (a package's re-export), or ``module`` itself when that cannot be told without a failing import."""
@@ -104,24 +102,32 @@ def _resolve(module, name):
 def imported_modules(path):
     """The companion modules a notebook uses, as full names (``companion.np.conv``): those it imports from,
     and, through a name bound to a package (``from companion import np as cnp``), those of each attribute it
-    reads (``cnp.conv2d`` -> ``companion.np.conv``)."""
+    reads (``cnp.conv2d`` -> ``companion.np.conv``). Cells that name neither ``companion`` nor such a name are
+    not parsed; a cell that is not valid Python is skipped."""
     used, aliases = set(), {}
-    for tree in _code_trees(path):
+    for source in _code_cells(path):
+        if "companion" not in source and not any(f"{name}." in source for name in aliases):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        attributes = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                attributes.append(node)
+            elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.split(".")[0] == "companion":
-                        aliases[alias.asname or alias.name.split(".")[0]] = alias.asname and alias.name or "companion"
+                        aliases[alias.asname or "companion"] = alias.name if alias.asname else "companion"
                         used.add(alias.name)
             elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "companion":
                 for alias in node.names:
-                    source = _resolve(node.module, alias.name)
-                    used.add(source)
-                    if source == f"{node.module}.{alias.name}":
-                        aliases[alias.asname or alias.name] = source
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
-                used.add(_resolve(aliases[node.value.id], node.attr))
+                    source_module = _resolve(node.module, alias.name)
+                    used.add(source_module)
+                    if source_module == f"{node.module}.{alias.name}":
+                        aliases[alias.asname or alias.name] = source_module
+        used.update(_resolve(aliases[node.value.id], node.attr) for node in attributes if node.value.id in aliases)
     return {name for name in used if name.startswith("companion.")}
 
 
