@@ -157,8 +157,11 @@ def _mha_rule(args, kwargs):
 
 
 def _sdpa_rule(q, k, v, *_):
-    f = _product(q.shape, k.transpose(-2, -1).shape) + _product(q.shape[:-1] + (k.shape[-2],), v.shape)
-    return f, f * 2 * (_needs(q, k, v) > 0)
+    """F.scaled_dot_product_attention as its math path runs it: scores = Q K^T, then weights @ V (the
+    weights need a gradient when Q or K does)."""
+    scores = _product(q.shape, k.transpose(-2, -1).shape)
+    mix = _product(q.shape[:-1] + (k.shape[-2],), v.shape)
+    return scores + mix, scores * _needs(q, k) + mix * ((_needs(q, k) > 0) + _needs(v))
 
 
 _RULES = {"linear": lambda a, k, o: _linear_rule(*a),

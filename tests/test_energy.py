@@ -195,3 +195,35 @@ def test_import_without_torch_names_no_torch():
     import sys
     code = "import sys, companion.energy; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("needs", [(True, True, True), (True, False, False), (False, False, True)])
+def test_scaled_dot_product_attention_against_the_math_path(needs):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    q, k, v = (torch.randn(2, 3, 5, 4, requires_grad=n) for n in needs)
+    attend = torch.nn.functional.scaled_dot_product_attention
+    with sdpa_kernel(SDPBackend.MATH):          # the fused CPU kernel is invisible to FlopCounterMode
+        assert_equal_counts(attend, q, k, v)
+
+
+def test_multi_head_attention_without_weights_counts_what_the_fused_kernel_does():
+    layer, x = nn.MultiheadAttention(16, 4, batch_first=True), torch.randn(3, 6, 16)
+    without = lambda a: layer(a, a, a, need_weights=False)[0]                          # noqa: E731
+    attention = 2 * (2 * 3 * 4 * 6 * 6 * 4)           # Q K^T and A V: 2 (N H) L S d each
+    assert count_flops(without, x).total == referee(without, x) + attention
+    assert count_flops(without, x).total == count_flops(Attend(layer), x).total
+
+
+def test_packed_sequences_are_refused():
+    packed = nn.utils.rnn.pack_padded_sequence(torch.randn(4, 2, 3), [4, 2])
+    with pytest.raises(ValueError, match="packed"):
+        count_flops(nn.GRU(3, 5), packed)
+
+
+def test_rows_follow_the_count():
+    mlp = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = torch.randn(5, 4)
+    assert count_flops(mlp, x).rows() == [("0", "Linear", 2 * 5 * 4 * 3), ("2", "Linear", 2 * 5 * 3 * 2)]
+    # backward: the first layer's weight gradient only (its input is data); the second's weight and input
+    assert count_flops(mlp, x, backward=True).rows() == [("0", "Linear", 2 * 2 * 5 * 4 * 3),
+                                                          ("2", "Linear", 3 * 2 * 5 * 3 * 2)]
