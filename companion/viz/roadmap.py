@@ -1,4 +1,4 @@
-"""Roadmap figures: learning curves of one or more models, and the test images a model got wrong."""
+"""Roadmap figures: learning curves of one or more models, a row of images, and the test images a model got wrong."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,14 +34,39 @@ def plot_curves(curves, axes=None):
     return axes
 
 
+def plot_images(images, titles, axes=None):
+    """A row of images, each with its title.
+
+    Args:
+        images: (N, H, W) grey or (N, H, W, 3) colour images, uint8 in 0..255 or float in [0, 1].
+        titles: N strings.
+        axes: a sequence of at least N axes; a new row of N when None.
+
+    Returns the axes used.
+    """
+    images = np.asarray(images)
+    if len(images) != len(titles) or len(images) == 0:
+        raise ValueError(f"need one title per image and at least one image, got {len(images)} images "
+                         f"and {len(titles)} titles")
+    if axes is None:
+        _, axes = plt.subplots(1, len(images), figsize=(1.3 * len(images), 1.7), squeeze=False)
+        axes = axes[0]
+    for ax in axes:
+        ax.axis("off")
+    for ax, image, title in zip(axes, images, titles):
+        ax.imshow(image, cmap="gray_r" if image.ndim == 2 else None, interpolation="nearest")
+        ax.set_title(title, fontsize=7)
+    return list(axes[:len(images)])
+
+
 def plot_misclassified(images, labels, predictions, class_names=None, n=8, axes=None):
-    """The first ``n`` images whose prediction is wrong, titled "true -> predicted".
+    """The first ``n`` images whose prediction is wrong, titled "true -> predicted" (see :func:`plot_images`).
 
     Args:
         images: (N, H, W) grey or (N, H, W, 3) colour images, uint8 in 0..255 or float in [0, 1].
         labels, predictions: (N,) integer classes.
         class_names: names for the titles (index -> name); the class numbers when None.
-        axes: a sequence of at least ``n`` axes; a new row of ``n`` when None.
+        axes: a sequence of at least ``n`` axes; a new row when None.
 
     Returns the axes used (an empty list when every prediction is right: nothing is drawn).
     """
@@ -52,13 +77,6 @@ def plot_misclassified(images, labels, predictions, class_names=None, n=8, axes=
     wrong = np.flatnonzero(labels != predictions)[:n]
     if len(wrong) == 0:
         return []
-    if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(1.3 * n, 1.7), squeeze=False)
-        axes = axes[0]
     name = (lambda k: str(k)) if class_names is None else (lambda k: str(class_names[k]))
-    for ax in axes:
-        ax.axis("off")
-    for ax, i in zip(axes, wrong):
-        ax.imshow(images[i], cmap="gray_r" if images[i].ndim == 2 else None, interpolation="nearest")
-        ax.set_title(f"{name(labels[i])}\n→ {name(predictions[i])}", fontsize=7)
-    return list(axes[:len(wrong)])
+    titles = [f"{name(labels[i])}\n→ {name(predictions[i])}" for i in wrong]
+    return plot_images(images[wrong], titles, axes=axes)
