@@ -8,3 +8,4 @@ from companion.viz.energy import plot_log_bars
 from companion.viz.fairness import plot_group_rates
 from companion.viz.neuron import draw_neuron
 from companion.viz.propagation import plot_layer_gradient_norms, plot_propagation
+from companion.viz.roadmap import plot_curves, plot_images, plot_misclassified
