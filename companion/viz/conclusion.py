@@ -18,7 +18,7 @@ from companion.data.text import _book_dir
 
 #: The floors of the package (imports only go down) and the colour of each on the map.
 FLOORS = {1: ("1: np/, torch/, metrics, counting", "#3b82f6"),
-          2: ("2: data/, training, the models built on them", "#22a06b"),
+          2: ("2: data/, training and the other modules", "#22a06b"),
           3: ("3: viz/, deploy/", "#f39c12"),
           4: ("4: widgets/", "#8e44ad")}
 _FLOOR_OF = {"np": 1, "torch": 1, "metrics": 1, "counting": 1, "viz": 3, "deploy": 3, "exercises": 3, "widgets": 4}
