@@ -313,17 +313,20 @@ def estimate(seconds, assumptions, processors=1):
 class GPT3:
     """GPT-3 175B's training, from published figures, and what they imply.
 
-    Patterson et al. (2021), "Carbon Emissions and Large Neural Network Training", Table 4 (GPT-3):
-    10,000 V100 GPUs for 14.8 days, 330 W average per processor, PUE 1.10, 429 g CO2e/kWh, reported
-    1,287 MWh and 552 t CO2e. Brown et al. (2020), Table D.1: 3.14e23 FLOPs of training compute;
-    175e9 parameters and 300e9 training tokens (section 2.2)."""
+    Patterson et al. (2021), "Carbon Emissions and Large Neural Network Training" (arXiv:2104.10350),
+    Table 4, column GPT-3 (Microsoft data centre, 2020): 10,000 chips, processor V100 (chip TDP 300 W),
+    training time 14.8 days, "measured system average power per accelerator, including memory, network
+    interface, fans, host CPU" 330 W (OpenAI's measurement in an Azure data centre, Table 3's caption),
+    data-centre PUE 1.10, data-centre gross CO2e/kWh 0.429 kg, energy consumption 1,287 MWh, gross
+    tCO2e for model training 552.1 (the text rounds it to 552). Brown et al. (2020), Table D.1:
+    3.14e23 FLOPs of training compute; 175e9 parameters and 300e9 training tokens (section 2.2)."""
     processors: int = 10_000
     days: float = 14.8
     watts: float = 330.0
     pue: float = 1.10
     grid_g_per_kwh: float = 429.0
     reported_mwh: float = 1287.0
-    reported_t_co2e: float = 552.0
+    reported_t_co2e: float = 552.1
     reported_flops: float = 3.14e23
     parameters: float = 175e9
     tokens: float = 300e9

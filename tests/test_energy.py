@@ -160,6 +160,18 @@ def test_gpt3_reproduces_the_published_figures():
     assert g.flops_6nd == pytest.approx(g.reported_flops, rel=0.01)
 
 
+def test_gpt3_inputs_are_table_4s_and_consistent_with_its_outputs():
+    g = gpt3_estimate()
+    # Patterson et al. 2021, Table 4, GPT-3 column, as printed
+    assert (g.processors, g.days, g.watts, g.pue, g.grid_g_per_kwh) == (10_000, 14.8, 330.0, 1.10, 429.0)
+    assert (g.reported_mwh, g.reported_t_co2e, g.reported_flops) == (1287.0, 552.1, 3.14e23)
+    # the reported tonnes are the reported MWh times the intensity, to the printed digit
+    assert g.reported_t_co2e == pytest.approx(g.reported_mwh * g.grid_g_per_kwh / 1000, abs=0.05)
+    # the days that give exactly the reported MWh round to the printed 14.8: the gap is the inputs' rounding
+    days_exact = g.reported_mwh * 1e6 / (g.processors * 24 * g.watts * g.pue)
+    assert round(days_exact, 1) == g.days and days_exact != g.days
+
+
 def test_measure_seconds_is_the_median():
     calls = iter([0.0, 0.0, 0.03, 0.0, 0.01])
     assert measure_seconds(lambda: time.sleep(next(calls)), repeat=3, warmup=2) == pytest.approx(0.01, abs=0.008)

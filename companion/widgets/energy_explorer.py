@@ -20,13 +20,13 @@ def _html(mwh, tonnes, gpt3):
     ref_mwh, ref_t = gpt3.mwh, gpt3.t_co2e
     return (f"<p>energy <b class='nnx-mwh'>{mwh:,.4g} MWh</b> ({mwh / ref_mwh:.3g} x GPT-3's); "
             f"emissions <b class='nnx-tco2e'>{tonnes:,.4g} t CO2e</b> ({tonnes / ref_t:.3g} x GPT-3's)</p>"
-            f"<p>GPT-3 (Patterson et al. 2021): {html.escape(f'{gpt3.processors:,}')} V100 x {gpt3.days:g} days x "
+            f"<p>GPT-3 (Patterson et al. 2021, Table 4): {html.escape(f'{gpt3.processors:,}')} V100 x {gpt3.days:g} days x "
             f"{gpt3.watts:g} W x PUE {gpt3.pue:.2f} at {gpt3.grid_g_per_kwh:g} g/kWh = {ref_mwh:,.0f} MWh, "
-            f"{ref_t:,.0f} t CO2e (reported: {gpt3.reported_mwh:,.0f} MWh, {gpt3.reported_t_co2e:,.0f} t)</p>")
+            f"{ref_t:,.0f} t CO2e (reported: {gpt3.reported_mwh:,.0f} MWh, {gpt3.reported_t_co2e:,.1f} t)</p>")
 
 
 class EnergyExplorer(widgets.VBox):
-    """Sliders for processors (log scale), days, watts per processor, PUE and grid intensity; the text
+    """Sliders for processors (1 to 100,000), days, watts per processor, PUE and grid intensity; the text
     shows MWh and t CO2e, and their ratio to GPT-3's. Starts at GPT-3's published point.
     ``mwh`` and ``t_co2e`` are the current values."""
 
