@@ -361,3 +361,13 @@ def test_errstate_applies_to_that_exercise_only():
     assert check("forward.softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)).message \
         .count("FloatingPointError") == 0
     assert np.geterr()["over"] == "warn"
+
+
+def test_importing_the_exercises_does_not_import_scipy_stats():
+    """Every page imports companion.exercises; scipy.stats (a second or two) is loaded only by the one
+    checker that needs it, when it runs."""
+    import subprocess
+    import sys
+    code = "import sys, companion.exercises; print('scipy.stats' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

@@ -6,7 +6,6 @@ this package: exercises use floors 1-2 only); tests/test_monitoring.py holds com
 to the same formulas."""
 
 import numpy as np
-from scipy.stats import ks_2samp
 
 from companion.exercises.core import Exercise, register
 
@@ -19,6 +18,8 @@ def psi_reference(expected, actual, eps=1e-4):
 
 def ks_statistic_reference(a, b):
     """The two-sample KS statistic sup_x |F_a(x) - F_b(x)| of the 1-D samples a (N,) and b (M,), by SciPy."""
+    from scipy.stats import ks_2samp  # here, not at the top: scipy.stats takes a second or two to import on
+    # every page that imports companion.exercises, and only this checker needs it
     return float(ks_2samp(a, b).statistic)
 
 
