@@ -121,6 +121,7 @@ ALLOWED = {
     },
     "14_responsible_ai": {
         "0.5": "the default decision threshold, an input of the classifier's rule (and the panel's starting value)",
+        "5%": "a fact: Sundararajan et al. (2017), section 5: 20 to 300 steps approximate the integral within 5%",
     },
     "14b_energy": {
         "70%": "an input: the training share of the digits run (int(0.7 * len(X)) in the code cell)",
