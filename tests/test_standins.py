@@ -75,8 +75,12 @@ def test_splits_are_fixed_draws_that_do_not_overlap():
     assert not {i.tobytes() for i in x_tr} & {i.tobytes() for i in x_te}
     texts_tr, _ = standins.generated_reviews("train")
     texts_te, y_te = standins.generated_reviews("test")
-    assert (len(texts_tr), len(texts_te)) == standins.SIZES["reviews"]
-    assert abs(y_te.mean() - 0.5) < 0.01
+    assert (len(texts_tr), len(texts_te)) == standins.SIZES["reviews"] and y_te.mean() == 0.5
+    assert not set(texts_tr) & set(texts_te)                      # short reviews recur: the test split drops them
+    drawn, _ = standins.make_reviews(2 * len(texts_te), seed=1)
+    assert len(set(drawn) & set(texts_tr)) > 0                      # ... which the raw draws would share
+    rest = iter(drawn)
+    assert all(any(t == d for d in rest) for t in texts_te)        # a subsequence: in the drawn order
 
 
 def test_reviews_have_imdbs_format_and_balanced_labels():

@@ -18,12 +18,12 @@ got. Only the digits are real data; the other two are **generated**, by the rule
   subjects, sentiment words, intensifiers and negations ("the plot was not very good"). Every phrase of a
   review carries the review's sentiment, and with probability ``negation`` it says so by negating a word of
   the opposite sentiment ("not boring" in a positive review). With the default ``negation=0.5`` each sentiment
-  word is as frequent in positive as in negative reviews, and so is each negation: counting words (a
+  word is about as frequent in positive as in negative reviews, and so is each negation: counting words (a
   bag-of-words model) tells the classes apart little better than guessing, while a model that reads the words
   in order can learn that "not" flips the next sentiment word.
 
-Each ``split`` is a fixed draw ("train" and "test" use different seeds, so they never share an image or a
-review by construction). :func:`load_splits` gives a page both splits of a real data set where downloads
+Each ``split`` is a fixed draw: "train" and "test" use different seeds, and the reviews' test split leaves out
+any review that the training split holds, so no test image or review is also a training one. :func:`load_splits` gives a page both splits of a real data set where downloads
 work, else of a stand-in, with :func:`companion.data.public.load_or_fallback`'s message.
 """
 
@@ -181,9 +181,19 @@ def make_reviews(n, seed=0, negation=0.5, max_phrases=3):
 
 
 def generated_reviews(split="train"):
-    """A fixed split of :func:`make_reviews` (sizes in :data:`SIZES`), IMDB's stand-in."""
-    n = SIZES["reviews"][0 if _check_split(split) == "train" else 1]
-    return make_reviews(n, seed=_SPLIT_SEEDS[split])
+    """A fixed split of :func:`make_reviews` (sizes in :data:`SIZES`), IMDB's stand-in.
+
+    A short review can come out of both draws, so the test split leaves out every review that the training
+    split holds (it draws twice as many and keeps the first fresh ones, half of each label, in the drawn order).
+    """
+    n_train, n_test = SIZES["reviews"]
+    train = make_reviews(n_train, seed=_SPLIT_SEEDS["train"])
+    if _check_split(split) == "train":
+        return train
+    texts, labels = make_reviews(2 * n_test, seed=_SPLIT_SEEDS["test"])
+    fresh = ~np.isin(texts, train[0])
+    keep = np.sort(np.concatenate([np.flatnonzero(fresh & (labels == c))[:n_test // 2] for c in (0, 1)]))
+    return texts[keep], labels[keep]
 
 
 # ---- both splits, real or stand-in ----
