@@ -5,7 +5,10 @@
 2. The widget manager (embed-amd.js) finds its own fonts relative to the require.js module URL of
 its bundle. Loaded by a plain script tag, that module has no path configured, so require.js places
 it beside the page and every icon font 404s. On pages with widgets we configure require.js, before
-it loads, to place the bundle's modules at the CDN folder the bundle itself comes from.
+it loads, to place the bundle's modules at the CDN folder the bundle itself comes from: both the
+bundle's own path and the ``@jupyter-widgets/...`` modules it defines (base, controls), whose styles
+ask for the same fonts relative to their own module name. Without the second, a widget with icons
+(the Playground's buttons) fetched ``book/@jupyter-widgets/<hash>.woff2`` beside the page, a 404.
 
 3. sphinx-thebe adds its inline configuration script (``const THEBE_JS_URL = …``) in
 ``env-before-read-docs``, after the HTML builder has started. Sphinx 7.4 then keeps that script twice:
@@ -35,7 +38,8 @@ def configure_widget_module_paths(app, pagename, templatename, context, doctree)
     folder = bundle.rsplit("/", 1)[0]  # .../@jupyter-widgets/html-manager@1.0.15/dist
     module_prefix = "@jupyter-widgets/html-manager/dist"
     # A global `require` object defined before require.js loads is read as its configuration.
-    app.add_js_file(None, body=f"var require = {json.dumps({'paths': {module_prefix: folder}})};", priority=450)
+    paths = {module_prefix: folder, "@jupyter-widgets": folder}  # require.js takes the longest prefix
+    app.add_js_file(None, body=f"var require = {json.dumps({'paths': paths})};", priority=450)
 
 
 def setup(app):
