@@ -27,6 +27,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from companion._validate import check_nonnegative_int, check_positive_int
+
 __all__ = ["LayerFlops", "FlopCount", "count_flops", "flops_6nd", "measure_seconds", "EnergyAssumptions",
            "Estimate", "estimate", "GPT3", "gpt3_estimate"]
 
@@ -250,10 +252,8 @@ def flops_6nd(parameters, tokens):
 def measure_seconds(fn, repeat=5, warmup=1):
     """The MEDIAN wall-clock time of ``repeat`` calls of ``fn()`` (time.perf_counter), after ``warmup``
     calls that are not timed. The median, not the best: energy is spent on the typical run."""
-    if not (isinstance(repeat, int) and repeat >= 1):
-        raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-    if not (isinstance(warmup, int) and warmup >= 0):
-        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    check_positive_int(repeat, "repeat")
+    check_nonnegative_int(warmup, "warmup")
     for _ in range(warmup):
         fn()
     times = []
@@ -303,8 +303,7 @@ def estimate(seconds, assumptions, processors=1):
     """
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds!r}")
-    if not (isinstance(processors, int) and processors >= 1):
-        raise ValueError(f"processors must be a positive int, got {processors!r}")
+    check_positive_int(processors, "processors")
     kwh = processors * assumptions.watts * seconds / 3600 / 1000 * assumptions.pue
     return Estimate(kwh, kwh * assumptions.grid_g_per_kwh / 1000)
 
